@@ -1,0 +1,37 @@
+# vessel-curate: every target creates what it needs; `make test` and `make demo` work on a fresh clone.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+# The stamp is rebuilt when the dependencies change, so `make install` is instant otherwise.
+STAMP  := $(VENV)/.installed-stamp
+DEMO_DIR := data/demo
+
+.PHONY: install test lint format demo clean-demo
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+test: install
+	$(BIN)/python -m pytest -q
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+demo: install
+	rm -rf $(DEMO_DIR)
+	$(BIN)/curate --data-dir $(DEMO_DIR) ingest tests/fixtures/demo_urls.txt tests/fixtures/demo.jsonl
+	$(BIN)/curate --data-dir $(DEMO_DIR) status
+	@echo "demo: manifest at $(DEMO_DIR)/curate.db"
+
+clean-demo:
+	rm -rf $(DEMO_DIR)

@@ -1,0 +1,270 @@
+"""The `curate` command. Commands are thin: parse options, build a stage, run it, print a summary."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import click
+import yaml
+
+from pipeline import __version__, config
+from pipeline.errors import UserError
+from pipeline.manifest import Manifest
+
+MANIFEST_NAME = "curate.db"
+
+
+@dataclass
+class Context:
+    """What every command may need, loaded only when a command asks for it."""
+
+    config_path: str | None
+    data_dir_option: str | None
+    quiet: bool
+    _settings: config.Settings | None = None
+
+    @property
+    def settings(self) -> config.Settings:
+        if self._settings is None:
+            self._settings = config.load(self.config_path)
+        return self._settings
+
+    @property
+    def data_dir(self) -> Path:
+        return self.settings.data_dir(self.data_dir_option)
+
+    def manifest(self, *, readonly: bool = False) -> Manifest:
+        return Manifest(self.data_dir / MANIFEST_NAME, readonly=readonly)
+
+    def say(self, message: str) -> None:
+        """Human-readable output; silenced by --quiet."""
+        if not self.quiet:
+            click.echo(message)
+
+
+pass_context = click.make_pass_decorator(Context)
+
+
+def emit_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, sort_keys=True, default=str))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Settings file (default ./sources.yaml; built-in defaults when there is none).",
+)
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Working data folder (overrides $CURATE_DATA_DIR and pipeline.data_dir).",
+)
+@click.option("-q", "--quiet", is_flag=True, help="No progress bars or chatter; errors still show.")
+@click.version_option(__version__, prog_name="curate")
+@click.pass_context
+def cli(ctx: click.Context, config_path: str | None, data_dir: str | None, quiet: bool) -> None:
+    """Curate image datasets of vessels from museum collections, then train a small GAN.
+
+    The usual flow: scrape → run (download, detect, crop, dedupe, export) → review → train.
+    """
+    ctx.obj = Context(config_path, data_dir, quiet)
+
+
+# --- config ----------------------------------------------------------------------------------
+
+
+@cli.group("config")
+def config_group() -> None:
+    """Inspect the settings file."""
+
+
+@config_group.command("check")
+@click.option("--json", "as_json", is_flag=True, help="Print the effective settings as JSON.")
+@pass_context
+def config_check(obj: Context, as_json: bool) -> None:
+    """Validate the settings file and print the effective settings (defaults filled in)."""
+    settings = obj.settings
+    effective = config.effective(settings)
+    effective["pipeline"]["data_dir"] = str(obj.data_dir)
+    if as_json:
+        emit_json(effective)
+        return
+    click.echo(yaml.safe_dump(effective, sort_keys=False, allow_unicode=True).rstrip())
+    enabled = sum(source.enabled for source in settings.sources)
+    where = settings.path or "built-in defaults (no sources.yaml here)"
+    click.echo(f"# OK: {where}: {len(settings.sources)} sources ({enabled} enabled).")
+
+
+# --- ingest ----------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--source", help="Source name for rows that carry none (default: the file or folder name)."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@pass_context
+def ingest(obj: Context, paths: tuple[Path, ...], source: str | None, as_json: bool) -> None:
+    """Load image URLs into the manifest from spider JSONL, plain URL lists, or image folders.
+
+    A URL already in the manifest is kept once; bad lines are reported with file and line number
+    and the rest goes in.
+    """
+    from pipeline.stages import ingest as reader
+
+    summary = ingest_paths(obj, paths, source, reader)
+    if as_json:
+        emit_json(summary)
+    else:
+        click.echo(
+            f"ingest: {summary['new']} new, {summary['known']} already known, "
+            f"{summary['bad']} bad lines from {len(paths)} input(s)."
+        )
+
+
+def ingest_paths(
+    obj: Context, paths: tuple[Path, ...] | list[Path], source: str | None, reader: Any
+) -> dict:
+    """Read every path in batches of 500 rows, each batch one transaction."""
+    new = seen = 0
+    problems: list[str] = []
+    with obj.manifest() as manifest:
+        batch: list[dict] = []
+        for path in paths:
+            for row in reader.read(path, source):
+                if isinstance(row, reader.Problem):
+                    problems.append(str(row))
+                    continue
+                batch.append(row)
+                if len(batch) >= 500:
+                    new += manifest.add_items(batch)
+                    seen += len(batch)
+                    batch = []
+        new += manifest.add_items(batch)
+        seen += len(batch)
+    for line in problems[:20]:
+        click.echo(f"skipped {line}", err=True)
+    if len(problems) > 20:
+        click.echo(f"… and {len(problems) - 20} more bad lines", err=True)
+    return {"new": new, "known": seen - new, "bad": len(problems), "problems": problems}
+
+
+# --- status / inspect ------------------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
+@pass_context
+def status(obj: Context, as_json: bool) -> None:
+    """Counts per stage and status, with failures grouped by reason."""
+    with obj.manifest(readonly=True) as manifest:
+        counts = manifest.status_counts()
+        runs = manifest.runs(limit=5)
+    if as_json:
+        emit_json({**counts, "recent_runs": runs})
+        return
+    click.echo(f"manifest: {obj.data_dir / MANIFEST_NAME}")
+    click.echo(f"items: {counts['items']}  ({_pairs(counts['sources'])})")
+    for stage in ("download", "detect", "crop"):
+        if counts[stage]:
+            click.echo(f"{stage}: {_pairs(counts[stage])}")
+            failures = counts.get(f"{stage}_failures") or {}
+            for reason, count in failures.items():
+                click.echo(f"    {reason}: {count}")
+    if counts["detections"]:
+        click.echo(f"detections: {_pairs(counts['detections'])}")
+    if counts["crop"]:
+        click.echo(f"near-duplicates: {counts['duplicates']}")
+        click.echo(f"review: {_pairs(counts['review'])}")
+    for run in runs:
+        state = "finished" if run["finished_at"] else "interrupted or running"
+        click.echo(f"run {run['id']}: {run['stage']} {run['started_at']} {state}")
+
+
+def _pairs(counts: dict[str, int]) -> str:
+    return ", ".join(f"{key} {value}" for key, value in counts.items()) or "none"
+
+
+@cli.command()
+@click.argument("target")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@pass_context
+def inspect(obj: Context, target: str, as_json: bool) -> None:
+    """Everything known about one item, given its id or a file (original, crop, or any copy)."""
+    embedded = None
+    with obj.manifest(readonly=True) as manifest:
+        if target.isdigit():
+            item_id: int | None = int(target)
+        else:
+            file = Path(target)
+            if not file.is_file():
+                raise UserError(f"{target} is neither an item id nor a file.")
+            embedded = read_embedded_provenance(file)
+            item_id = manifest.find_item_by_file(_relative(file, obj.data_dir), _sha256(file))
+        details = manifest.item_details(item_id) if item_id is not None else None
+    if details is None and embedded is None:
+        raise UserError(f"nothing in the manifest matches {target}.")
+    if as_json:
+        emit_json({"item": details, "embedded_provenance": embedded})
+        return
+    if details:
+        for key, value in details.items():
+            if key not in ("detections", "crops") and value is not None:
+                click.echo(f"{key:>16}: {value}")
+        for detection in details["detections"]:
+            click.echo(f"       detection: {detection}")
+        for crop in details["crops"]:
+            click.echo(f"            crop: {crop}")
+    if embedded:
+        click.echo("provenance in the file:")
+        for key, value in embedded.items():
+            click.echo(f"{key:>16}: {value}")
+
+
+def read_embedded_provenance(file: Path) -> dict | None:
+    """Provenance written into a crop, when the metadata module is present and finds any."""
+    try:
+        from pipeline import metadata
+    except ImportError:
+        return None
+    return metadata.read(file)
+
+
+def _relative(file: Path, base: Path) -> str:
+    resolved = file.resolve()
+    try:
+        return resolved.relative_to(base).as_posix()
+    except ValueError:
+        return str(resolved)
+
+
+def _sha256(file: Path) -> str:
+    digest = hashlib.sha256()
+    with file.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def main() -> None:
+    try:
+        cli(prog_name="curate")
+    except KeyboardInterrupt:
+        click.echo(
+            "Interrupted: finished work is saved; run the same command again to go on.", err=True
+        )
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,369 @@
+"""The SQLite manifest: schema, migrations, and the only code in the project that writes SQL.
+
+One database (WAL mode) holds every item and every decision. Stages never see it: the runner asks
+`pending_<stage>()` for work and hands each result to `record_<stage>()`, committing in small
+batches so a run killed at any moment loses at most the results of the batch in flight.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pipeline.errors import UserError
+
+# Each entry migrates the schema from version i to i + 1. Never edit a released entry; append.
+MIGRATIONS: list[str] = [
+    """
+    CREATE TABLE items (
+        id              INTEGER PRIMARY KEY,
+        source          TEXT NOT NULL,
+        object_id       TEXT,
+        url             TEXT NOT NULL UNIQUE,
+        page_url        TEXT,
+        title           TEXT,
+        license         TEXT,
+        classification  TEXT,
+        local_path      TEXT,     -- folder ingest: read from here instead of fetching url
+        scraped_at      TEXT,
+        added_at        TEXT NOT NULL,
+        -- download: pending | ok | duplicate | failed
+        download_status TEXT NOT NULL DEFAULT 'pending',
+        download_reason TEXT,
+        http_status     INTEGER,
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        sha256          TEXT,
+        bytes           INTEGER,
+        width           INTEGER,
+        height          INTEGER,
+        format          TEXT,
+        path            TEXT,     -- the original, relative to the data dir
+        duplicate_of    INTEGER REFERENCES items(id),
+        downloaded_at   TEXT,
+        -- detect: pending | ok | no_object | failed
+        detect_status   TEXT NOT NULL DEFAULT 'pending',
+        detect_reason   TEXT,
+        detected_at     TEXT
+    );
+    CREATE INDEX items_download_status ON items(download_status, download_reason);
+    CREATE INDEX items_detect_status ON items(detect_status);
+    CREATE INDEX items_sha256 ON items(sha256);
+
+    CREATE TABLE detections (
+        id          INTEGER PRIMARY KEY,
+        item_id     INTEGER NOT NULL REFERENCES items(id),
+        class_name  TEXT NOT NULL,
+        confidence  REAL NOT NULL,
+        x0 REAL NOT NULL, y0 REAL NOT NULL, x1 REAL NOT NULL, y1 REAL NOT NULL,
+        model       TEXT NOT NULL
+    );
+    CREATE INDEX detections_item ON detections(item_id);
+
+    CREATE TABLE crops (
+        id            INTEGER PRIMARY KEY,
+        item_id       INTEGER NOT NULL REFERENCES items(id),
+        detection_id  INTEGER NOT NULL REFERENCES detections(id),
+        resolution    INTEGER NOT NULL,
+        status        TEXT NOT NULL,   -- ok | failed
+        reason        TEXT,
+        path          TEXT,            -- relative to the data dir
+        dhash         INTEGER,         -- 64-bit hash stored as a signed integer
+        created_at    TEXT NOT NULL,
+        UNIQUE (detection_id, resolution)
+    );
+    CREATE INDEX crops_item ON crops(item_id);
+
+    -- Append-only: the latest row for a crop wins, so undo is one more row
+    -- ('pending' clears an earlier decision).
+    CREATE TABLE decisions (
+        id          INTEGER PRIMARY KEY,
+        crop_id     INTEGER NOT NULL REFERENCES crops(id),
+        decision    TEXT NOT NULL CHECK (decision IN ('keep', 'reject', 'pending')),
+        reason      TEXT,
+        decided_at  TEXT NOT NULL
+    );
+    CREATE INDEX decisions_crop ON decisions(crop_id, id);
+
+    CREATE TABLE dupes (
+        crop_id            INTEGER PRIMARY KEY REFERENCES crops(id),
+        cluster_id         INTEGER NOT NULL,
+        representative_id  INTEGER NOT NULL REFERENCES crops(id)
+    );
+    CREATE INDEX dupes_cluster ON dupes(cluster_id);
+
+    CREATE TABLE runs (
+        id           INTEGER PRIMARY KEY,
+        stage        TEXT NOT NULL,
+        started_at   TEXT NOT NULL,
+        finished_at  TEXT,
+        settings     TEXT,
+        counts       TEXT
+    );
+    """,
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+ITEM_FIELDS = (
+    "source",
+    "object_id",
+    "url",
+    "page_url",
+    "title",
+    "license",
+    "classification",
+    "local_path",
+    "scraped_at",
+)
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class Manifest:
+    """An open manifest database. Use as a context manager, or call close()."""
+
+    def __init__(self, path: str | Path, *, readonly: bool = False):
+        self.path = Path(path)
+        if not readonly:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        elif not self.path.exists():
+            raise UserError(
+                f"no manifest at {self.path}; run `curate ingest` or `curate scrape` first."
+            )
+        try:
+            # Autocommit mode: transactions are explicit (BEGIN IMMEDIATE … COMMIT) below.
+            self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            self.db.row_factory = sqlite3.Row
+            self.db.execute("PRAGMA busy_timeout = 30000")
+            self.db.execute("PRAGMA journal_mode = WAL")
+            self.db.execute("PRAGMA synchronous = NORMAL")
+            self.db.execute("PRAGMA foreign_keys = ON")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise UserError(f"{self.path} is not a usable manifest database ({exc}).") from None
+
+    def __enter__(self) -> Manifest:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction; IMMEDIATE takes the write lock up front so it cannot deadlock."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    def _migrate(self) -> None:
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise UserError(
+                f"{self.path} was written by a newer vessel-curate (schema {version}, this one "
+                f"knows {SCHEMA_VERSION}); upgrade vessel-curate to open it."
+            )
+        for target in range(version, SCHEMA_VERSION):
+            with self.transaction() as db:
+                for statement in MIGRATIONS[target].split(";"):
+                    if statement.strip():
+                        db.execute(statement)
+                db.execute(f"PRAGMA user_version = {target + 1}")
+
+    def schema_version(self) -> int:
+        return self.db.execute("PRAGMA user_version").fetchone()[0]
+
+    # --- ingest ------------------------------------------------------------------------------
+
+    def add_items(self, rows: Iterable[dict[str, Any]]) -> int:
+        """Insert new items in one transaction; a URL already present is left as it is.
+
+        Returns how many rows were new.
+        """
+        stamp = now()
+        values = [tuple(row.get(name) for name in ITEM_FIELDS) + (stamp,) for row in rows]
+        if not values:
+            return 0
+        columns = ", ".join(ITEM_FIELDS)
+        marks = ", ".join("?" * (len(ITEM_FIELDS) + 1))
+        with self.transaction() as db:
+            before = db.total_changes
+            db.executemany(
+                f"INSERT OR IGNORE INTO items ({columns}, added_at) VALUES ({marks})", values
+            )
+            return db.total_changes - before
+
+    # --- stage work --------------------------------------------------------------------------
+    # A stage's pending work is a query paged by a key column (so a huge backlog never sits in
+    # memory and rows recorded meanwhile are not revisited); its results are written by
+    # `_record_<stage>`. Each stage adds one entry to PENDING below and one writer method.
+
+    def pending(
+        self, stage: str, limit: int | None = None, **filters: Any
+    ) -> tuple[int, Iterator[dict]]:
+        """How many items `stage` has to do, and an iterator over them (at most `limit`)."""
+        if stage not in PENDING:
+            raise KeyError(f"no pending-work query for stage {stage!r}")
+        select, where, params, key = PENDING[stage](**filters)
+        count = self.db.execute(
+            f"SELECT COUNT(*) FROM ({select} WHERE {where})", params
+        ).fetchone()[0]
+        if limit is not None:
+            count = min(count, limit)
+        return count, self._pages(select, where, params, key, count)
+
+    def _pages(
+        self, select: str, where: str, params: tuple, key: str, count: int
+    ) -> Iterator[dict]:
+        last, left = -1, count
+        while left > 0:
+            rows = self.db.execute(
+                f"{select} WHERE ({where}) AND {key} > ? ORDER BY {key} LIMIT ?",
+                (*params, last, min(500, left)),
+            ).fetchall()
+            if not rows:
+                return
+            for row in rows:
+                yield dict(row)
+            last = rows[-1]["id"]
+            left -= len(rows)
+
+    def record(self, stage: str, results: Iterable[Any]) -> None:
+        """Store a batch of one stage's results in one transaction."""
+        writer = getattr(self, f"_record_{stage}")
+        with self.transaction() as db:
+            for result in results:
+                writer(db, result)
+
+    # --- runs --------------------------------------------------------------------------------
+
+    def start_run(self, stage: str, settings: dict[str, Any] | None = None) -> int:
+        with self.transaction() as db:
+            cursor = db.execute(
+                "INSERT INTO runs (stage, started_at, settings) VALUES (?, ?, ?)",
+                (stage, now(), json.dumps(settings or {}, sort_keys=True, default=str)),
+            )
+            return cursor.lastrowid
+
+    def finish_run(self, run_id: int, counts: dict[str, Any]) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE runs SET finished_at = ?, counts = ? WHERE id = ?",
+                (now(), json.dumps(counts, sort_keys=True), run_id),
+            )
+
+    def runs(self, limit: int = 20) -> list[dict[str, Any]]:
+        rows = self.db.execute("SELECT * FROM runs ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
+        return [
+            {
+                **dict(row),
+                "settings": json.loads(row["settings"] or "{}"),
+                "counts": json.loads(row["counts"] or "{}"),
+            }
+            for row in rows
+        ]
+
+    # --- reading -----------------------------------------------------------------------------
+
+    def item(self, item_id: int) -> dict[str, Any] | None:
+        row = self.db.execute("SELECT * FROM items WHERE id = ?", (item_id,)).fetchone()
+        return dict(row) if row else None
+
+    def find_item_by_file(self, relative: str, sha256: str | None) -> int | None:
+        """The item a file on disk belongs to: an original, a crop, a local source file, or bytes."""
+        row = self.db.execute(
+            """SELECT id FROM items WHERE path = ? OR local_path = ?
+               UNION ALL SELECT item_id FROM crops WHERE path = ?
+               UNION ALL SELECT id FROM items WHERE sha256 = ? LIMIT 1""",
+            (relative, relative, relative, sha256),
+        ).fetchone()
+        return row[0] if row else None
+
+    def item_details(self, item_id: int) -> dict[str, Any] | None:
+        """Everything known about one item: its row, detections, crops, decisions, duplicates."""
+        item = self.item(item_id)
+        if item is None:
+            return None
+        rows = self.db.execute
+        item["detections"] = [
+            dict(r)
+            for r in rows("SELECT * FROM detections WHERE item_id = ? ORDER BY id", (item_id,))
+        ]
+        item["crops"] = [
+            dict(r) for r in rows("SELECT * FROM crops WHERE item_id = ? ORDER BY id", (item_id,))
+        ]
+        for crop in item["crops"]:
+            crop["decisions"] = [
+                dict(r)
+                for r in rows(
+                    "SELECT decision, reason, decided_at FROM decisions WHERE crop_id = ? ORDER BY id",
+                    (crop["id"],),
+                )
+            ]
+            dupe = rows(
+                "SELECT cluster_id, representative_id FROM dupes WHERE crop_id = ?", (crop["id"],)
+            ).fetchone()
+            crop["duplicate_cluster"] = dict(dupe) if dupe else None
+        return item
+
+    def status_counts(self) -> dict[str, Any]:
+        """Counts per stage and status, failures grouped by reason, for `curate status`."""
+        q = self.db.execute
+
+        def grouped(sql: str) -> dict[str, int]:
+            return {str(key): count for key, count in q(sql).fetchall()}
+
+        return {
+            "items": q("SELECT COUNT(*) FROM items").fetchone()[0],
+            "sources": grouped(
+                "SELECT source, COUNT(*) FROM items GROUP BY source ORDER BY source"
+            ),
+            "download": grouped(
+                "SELECT download_status, COUNT(*) FROM items GROUP BY 1 ORDER BY 1"
+            ),
+            "download_failures": grouped(
+                "SELECT download_reason, COUNT(*) FROM items WHERE download_status = 'failed' GROUP BY 1 ORDER BY 2 DESC"
+            ),
+            "detect": grouped(
+                "SELECT detect_status, COUNT(*) FROM items WHERE download_status = 'ok' GROUP BY 1 ORDER BY 1"
+            ),
+            "detect_failures": grouped(
+                "SELECT detect_reason, COUNT(*) FROM items WHERE detect_status = 'failed' GROUP BY 1 ORDER BY 2 DESC"
+            ),
+            "detections": grouped(
+                "SELECT class_name, COUNT(*) FROM detections GROUP BY 1 ORDER BY 1"
+            ),
+            "crop": grouped("SELECT status, COUNT(*) FROM crops GROUP BY 1 ORDER BY 1"),
+            "crop_failures": grouped(
+                "SELECT reason, COUNT(*) FROM crops WHERE status = 'failed' GROUP BY 1 ORDER BY 2 DESC"
+            ),
+            "duplicates": q(
+                "SELECT COUNT(*) FROM dupes WHERE crop_id != representative_id"
+            ).fetchone()[0],
+            "review": grouped(
+                """SELECT COALESCE(d.decision, 'pending'), COUNT(*) FROM crops c
+                   LEFT JOIN decisions d ON d.id = (SELECT MAX(id) FROM decisions WHERE crop_id = c.id)
+                   WHERE c.status = 'ok' GROUP BY 1 ORDER BY 1"""
+            ),
+        }
+
+    def integrity_ok(self) -> bool:
+        return self.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+# Pending work per stage: a function of the stage's filters giving (select, where, params, key).
+# The select must expose the item's key as `id`.
+PENDING: dict[str, Any] = {}
