@@ -35,3 +35,13 @@ demo: install
 
 clean-demo:
 	rm -rf $(DEMO_DIR)
+
+# --- scrape ---
+
+# --- curate stages ---
+
+# --- review ---
+
+# --- train ---
+
+# --- benchmarks ---

@@ -248,6 +248,24 @@ class Manifest:
             for result in results:
                 writer(db, result)
 
+    # --- download -----------------------------------------------------------------------------
+    # (download stage writers)
+
+    # --- detect -------------------------------------------------------------------------------
+    # (detect stage writers)
+
+    # --- crop ---------------------------------------------------------------------------------
+    # (crop stage writers)
+
+    # --- dedupe -------------------------------------------------------------------------------
+    # (dedupe stage writers and queries)
+
+    # --- review -------------------------------------------------------------------------------
+    # (review queries and decisions)
+
+    # --- export -------------------------------------------------------------------------------
+    # (export queries)
+
     # --- runs --------------------------------------------------------------------------------
 
     def start_run(self, stage: str, settings: dict[str, Any] | None = None) -> int:
@@ -367,3 +385,14 @@ class Manifest:
 # Pending work per stage: a function of the stage's filters giving (select, where, params, key).
 # The select must expose the item's key as `id`.
 PENDING: dict[str, Any] = {}
+
+# download: pending work
+
+
+# detect: pending work
+
+
+# crop: pending work
+
+
+# dedupe: pending work
