@@ -277,6 +277,28 @@ def _sha256(file: Path) -> str:
 # --- run / report ------------------------------------------------------------------------------
 
 
+@cli.command()
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write (default <data dir>/report.html).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the report's numbers as JSON too.")
+@pass_context
+def report(obj: Context, out: Path | None, as_json: bool) -> None:
+    """Write the HTML report: funnel, failures, classes, confidences, samples, duplicates, training."""
+    from pipeline import report as reporter
+
+    with obj.manifest(readonly=True) as manifest:
+        data = manifest.report_data()
+    path = reporter.write(data, obj.data_dir, out)
+    if as_json:
+        emit_json(data)
+    else:
+        funnel = " → ".join(f"{count} {stage}" for stage, count in data["funnel"].items())
+        click.echo(f"report: {path} ({funnel})")
+
+
 def main() -> None:
     try:
         cli(prog_name="curate")

@@ -266,6 +266,95 @@ class Manifest:
     # --- export -------------------------------------------------------------------------------
     # (export queries)
 
+    # --- report -----------------------------------------------------------------------------
+    # (what `curate report` shows)
+
+    def report_data(
+        self, sample: int = 48, per_reason: int = 8, clusters: int = 6
+    ) -> dict[str, Any]:
+        """The numbers and file lists behind data/report.html."""
+        q = self.db.execute
+        latest = """LEFT JOIN decisions dec ON dec.id = (SELECT MAX(id) FROM decisions WHERE crop_id = c.id)"""
+        unique = "c.status = 'ok' AND NOT EXISTS (SELECT 1 FROM dupes u WHERE u.crop_id = c.id AND u.representative_id != c.id)"
+        kept = f"{unique} AND COALESCE(dec.decision, 'pending') != 'reject'"
+        funnel = {
+            "URLs": q("SELECT COUNT(*) FROM items").fetchone()[0],
+            "downloaded": q(
+                "SELECT COUNT(*) FROM items WHERE download_status IN ('ok', 'duplicate')"
+            ).fetchone()[0],
+            "with object": q("SELECT COUNT(*) FROM items WHERE detect_status = 'ok'").fetchone()[0],
+            "cropped": q("SELECT COUNT(*) FROM crops c WHERE status = 'ok'").fetchone()[0],
+            "unique": q(f"SELECT COUNT(*) FROM crops c WHERE {unique}").fetchone()[0],
+            "kept": q(f"SELECT COUNT(*) FROM crops c {latest} WHERE {kept}").fetchone()[0],
+        }
+        failures = [
+            dict(row)
+            for row in q(
+                """SELECT 'download' AS stage, source, download_reason AS reason, COUNT(*) AS n
+                   FROM items WHERE download_status = 'failed' GROUP BY source, download_reason
+                   UNION ALL
+                   SELECT 'detect', source, COALESCE(detect_reason, detect_status), COUNT(*)
+                   FROM items WHERE detect_status IN ('failed', 'no_object') GROUP BY 2, 3
+                   UNION ALL
+                   SELECT 'crop', i.source, c.reason, COUNT(*) FROM crops c JOIN items i ON i.id = c.item_id
+                   WHERE c.status = 'failed' GROUP BY 2, 3
+                   ORDER BY n DESC"""
+            )
+        ]
+        classes = dict(
+            q(
+                f"""SELECT d.class_name, COUNT(*) FROM crops c JOIN detections d ON d.id = c.detection_id
+                    {latest} WHERE {kept} GROUP BY 1 ORDER BY 2 DESC"""
+            ).fetchall()
+        )
+        confidences = [row[0] for row in q("SELECT confidence FROM detections")]
+        kept_sample = [
+            row[0]
+            for row in q(
+                f"SELECT c.path FROM crops c {latest} WHERE {kept} ORDER BY c.id LIMIT ?", (sample,)
+            )
+        ]
+        rejected: dict[str, list[str]] = {}
+        for reason, path in q(
+            f"""SELECT COALESCE(dec.reason, 'no reason'), c.path FROM crops c {latest}
+                WHERE dec.decision = 'reject' ORDER BY c.id"""
+        ):
+            if len(rejected.setdefault(reason, [])) < per_reason:
+                rejected[reason].append(path)
+        rejected_counts = dict(
+            q(
+                f"""SELECT COALESCE(dec.reason, 'no reason'), COUNT(*) FROM crops c {latest}
+                    WHERE dec.decision = 'reject' GROUP BY 1 ORDER BY 2 DESC"""
+            ).fetchall()
+        )
+        biggest = q(
+            """SELECT cluster_id FROM dupes GROUP BY cluster_id HAVING COUNT(*) > 1
+               ORDER BY COUNT(*) DESC, cluster_id LIMIT ?""",
+            (clusters,),
+        ).fetchall()
+        duplicate_clusters = [
+            [
+                {"path": row["path"], "kept": bool(row["kept"])}
+                for row in q(
+                    """SELECT c.path, u.crop_id = u.representative_id AS kept FROM dupes u
+                       JOIN crops c ON c.id = u.crop_id WHERE u.cluster_id = ?
+                       ORDER BY kept DESC, c.id""",
+                    (cluster[0],),
+                )
+            ]
+            for cluster in biggest
+        ]
+        return {
+            "funnel": funnel,
+            "failures": failures,
+            "classes": classes,
+            "confidences": confidences,
+            "kept_sample": kept_sample,
+            "rejected": rejected,
+            "rejected_counts": rejected_counts,
+            "duplicate_clusters": duplicate_clusters,
+        }
+
     # --- runs --------------------------------------------------------------------------------
 
     def start_run(self, stage: str, settings: dict[str, Any] | None = None) -> int:

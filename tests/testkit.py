@@ -24,3 +24,19 @@ def curate_subprocess(*args: str, env: dict | None = None, **kwargs) -> subproce
         env={**os.environ, **(env or {})},
         **kwargs,
     )
+
+
+def chromium_args(profile: Path) -> list[str]:
+    """Flags for Debian's headless Chromium on a closed network, as root, with a fresh profile."""
+    return [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--hide-scrollbars",
+        f"--user-data-dir={profile}",
+    ]
