@@ -15,6 +15,7 @@ import yaml
 from pipeline import __version__, config
 from pipeline.errors import UserError
 from pipeline.manifest import Manifest
+from pipeline.runner import RunSummary, run_stage
 
 MANIFEST_NAME = "curate.db"
 
@@ -52,6 +53,14 @@ pass_context = click.make_pass_decorator(Context)
 
 def emit_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, sort_keys=True, default=str))
+
+
+def finish(summary: RunSummary, as_json: bool) -> None:
+    """The end of every stage command: one summary line, or JSON for scripts."""
+    if as_json:
+        emit_json(summary.as_dict())
+    else:
+        click.echo(summary.line())
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -260,6 +269,55 @@ def _sha256(file: Path) -> str:
 
 
 # --- download ----------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--limit", type=click.IntRange(min=1), help="Download at most N items.")
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 512),
+    help="Worker threads (default: download.concurrency).",
+)
+@click.option("--retry-failed", is_flag=True, help="Retry failed items instead of pending ones.")
+@click.option(
+    "--reason", help="With --retry-failed: only items that failed for this reason (e.g. timeout)."
+)
+@click.option("--force", is_flag=True, help="Download every item again.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@pass_context
+def download(obj: Context, limit, concurrency, retry_failed, reason, force, as_json) -> None:
+    """Fetch pending image URLs into <data dir>/raw/, validated and content-addressed.
+
+    Every failure is recorded with a reason (see `curate status`); rerunning does only what is
+    still pending.
+    """
+    filters = {"retry_failed": retry_failed, "reason": reason, "force": force}
+    finish(run_download(obj, limit=limit, concurrency=concurrency, **filters), as_json)
+
+
+def run_download(obj: Context, *, limit=None, concurrency=None, **filters) -> RunSummary:
+    from pipeline.stages.download import REASONS, Downloader
+
+    if filters.get("reason") and filters["reason"] not in REASONS:
+        raise UserError(
+            f"unknown failure reason {filters['reason']!r}; known reasons: {', '.join(REASONS)}."
+        )
+    settings = obj.settings.pipeline.download
+    if concurrency:
+        settings = settings.model_copy(update={"concurrency": concurrency})
+    stage = Downloader(
+        settings, obj.data_dir / "raw", settings.user_agent or obj.settings.scrape.user_agent
+    )
+    with obj.manifest() as manifest:
+        return run_stage(
+            manifest,
+            "download",
+            stage.process,
+            limit=limit,
+            filters=filters,
+            settings=settings.model_dump(),
+            quiet=obj.quiet,
+        )
 
 
 # --- detect / crop -----------------------------------------------------------------------------

@@ -241,15 +241,69 @@ class Manifest:
             last = rows[-1]["id"]
             left -= len(rows)
 
-    def record(self, stage: str, results: Iterable[Any]) -> None:
-        """Store a batch of one stage's results in one transaction."""
+    def record(self, stage: str, results: Iterable[Any]) -> list[tuple[str, str]]:
+        """Store a batch of one stage's results in one transaction.
+
+        A writer may store other statuses than the stage gave (the download writer turns "ok"
+        into "duplicate" when the bytes are already known); it returns those changes as
+        (given, stored) pairs so the run's summary counts what was stored.
+        """
         writer = getattr(self, f"_record_{stage}")
+        changed: list[tuple[str, str]] = []
         with self.transaction() as db:
             for result in results:
-                writer(db, result)
+                changed += writer(db, result) or []
+        return changed
 
     # --- download -----------------------------------------------------------------------------
     # (download stage writers)
+
+    def _record_download(self, db: sqlite3.Connection, result: Any) -> list[tuple[str, str]]:
+        data = result.data
+        status = result.status
+        duplicate_of = None
+        changes = []
+        if status == "ok":
+            # Equal bytes mean an exact duplicate. The lowest item id keeps the file whatever the
+            # order downloads finish in, so a resumed run ends exactly like an uninterrupted one
+            # (unless the other item has already gone on to detection).
+            first = db.execute(
+                """SELECT MIN(id), detect_status FROM items
+                   WHERE sha256 = ? AND download_status = 'ok' AND id != ?""",
+                (data["sha256"], result.item_id),
+            ).fetchone()
+            if first[0] is not None and (first[0] < result.item_id or first[1] != "pending"):
+                status, duplicate_of = "duplicate", first[0]
+                changes.append(("ok", "duplicate"))
+            elif first[0] is not None:
+                changes.append(("ok", "duplicate"))  # the item that held the bytes until now
+                db.execute(
+                    """UPDATE items SET download_status = 'duplicate', duplicate_of = ?
+                       WHERE sha256 = ? AND id != ? AND download_status IN ('ok', 'duplicate')""",
+                    (result.item_id, data["sha256"], result.item_id),
+                )
+        db.execute(
+            """UPDATE items SET download_status = ?, download_reason = ?, http_status = ?,
+                   attempts = attempts + ?, sha256 = ?, bytes = ?, width = ?, height = ?, format = ?,
+                   path = ?, duplicate_of = ?, downloaded_at = ?
+               WHERE id = ?""",
+            (
+                status,
+                result.reason,
+                data.get("http_status"),
+                data.get("attempts") or 0,
+                data.get("sha256"),
+                data.get("bytes"),
+                data.get("width"),
+                data.get("height"),
+                data.get("format"),
+                data.get("path"),
+                duplicate_of,
+                now(),
+                result.item_id,
+            ),
+        )
+        return changes
 
     # --- detect -------------------------------------------------------------------------------
     # (detect stage writers)
@@ -476,6 +530,20 @@ class Manifest:
 PENDING: dict[str, Any] = {}
 
 # download: pending work
+
+
+def _pending_download(retry_failed: bool = False, reason: str | None = None, force: bool = False):
+    select = "SELECT id, url, local_path FROM items"
+    if force:
+        return select, "1", (), "id"
+    if retry_failed:
+        if reason:
+            return select, "download_status = 'failed' AND download_reason = ?", (reason,), "id"
+        return select, "download_status = 'failed'", (), "id"
+    return select, "download_status = 'pending'", (), "id"
+
+
+PENDING["download"] = _pending_download
 
 
 # detect: pending work

@@ -43,6 +43,13 @@ class RunSummary:
         rate = self.total / self.seconds if self.seconds > 0 else 0.0
         return text + f" in {self.seconds:.1f} s ({rate:.1f}/s)."
 
+    def restate(self, changes: list[tuple[str, str]]) -> None:
+        """Count statuses as the manifest stored them (e.g. ok → duplicate)."""
+        for given, stored in changes:
+            self.statuses[given] -= 1
+            self.statuses[stored] += 1
+        self.statuses += Counter()  # drop zero counts
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "stage": self.stage,
@@ -64,7 +71,6 @@ def run_stage(
     quiet: bool = False,
     commit_every: int = 64,
     commit_seconds: float = 1.0,
-    on_result: Callable[[Result, tqdm], None] | None = None,
 ) -> RunSummary:
     """Process every pending item of `stage_name` with `process` and record the results."""
     total, items = manifest.pending(stage_name, limit=limit, **(filters or {}))
@@ -72,6 +78,7 @@ def run_stage(
     run_id = manifest.start_run(stage_name, settings)
     started = last_commit = time.monotonic()
     batch: list[Result] = []
+    megabytes = 0.0
     with tqdm(total=total, desc=stage_name, unit="item", disable=quiet, dynamic_ncols=True) as bar:
         try:
             for result in process(items):
@@ -79,17 +86,28 @@ def run_stage(
                 summary.statuses[result.status] += 1
                 if result.reason and not result.ok:
                     summary.reasons[result.reason] += 1
+                megabytes += (result.data.get("bytes") or 0) / 1e6 if result.ok else 0
                 bar.update(1)
-                if on_result:
-                    on_result(result, bar)
+                show_progress(bar, summary, megabytes)
                 if len(batch) >= commit_every or time.monotonic() - last_commit >= commit_seconds:
-                    manifest.record(stage_name, batch)
+                    summary.restate(manifest.record(stage_name, batch))
                     batch.clear()
                     last_commit = time.monotonic()
         finally:
             # Even on Ctrl-C, what finished is kept.
             if batch:
-                manifest.record(stage_name, batch)
+                summary.restate(manifest.record(stage_name, batch))
             summary.seconds = time.monotonic() - started
             manifest.finish_run(run_id, {**summary.statuses, "seconds": round(summary.seconds, 3)})
     return summary
+
+
+def show_progress(bar: tqdm, summary: RunSummary, megabytes: float) -> None:
+    """Failures (and MB/s for stages that move bytes) beside the bar, refreshed at most ~4×/s."""
+    if bar.disable or time.monotonic() - getattr(bar, "_last_postfix", 0.0) < 0.25:
+        return
+    bar._last_postfix = time.monotonic()
+    text = f"failed {summary.statuses['failed']}"
+    if megabytes:
+        text = f"{megabytes / max(bar.format_dict['elapsed'], 1e-6):.1f} MB/s, " + text
+    bar.set_postfix_str(text, refresh=False)
