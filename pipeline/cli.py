@@ -39,6 +39,14 @@ class Context:
     def data_dir(self) -> Path:
         return self.settings.data_dir(self.data_dir_option)
 
+    def weights(self) -> str:
+        """The detector weights: a path relative to the settings file if one exists there, else
+        the name as given (a weights name ultralytics downloads, or a path)."""
+        model = self.settings.pipeline.detector.model
+        base = self.settings.path.parent if self.settings.path else Path.cwd()
+        local = base / model
+        return str(local) if local.exists() else model
+
     def manifest(self, *, readonly: bool = False) -> Manifest:
         return Manifest(self.data_dir / MANIFEST_NAME, readonly=readonly)
 
@@ -321,6 +329,67 @@ def run_download(obj: Context, *, limit=None, concurrency=None, **filters) -> Ru
 
 
 # --- detect / crop -----------------------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--limit", type=click.IntRange(min=1), help="Detect in at most N originals.")
+@click.option(
+    "--force", is_flag=True, help="Forget all detections, crops and reviews, and detect again."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@pass_context
+def detect(obj: Context, limit: int | None, force: bool, as_json: bool) -> None:
+    """Find the wanted objects (pipeline.classes) in downloaded originals."""
+    finish(run_detect(obj, limit=limit, force=force), as_json)
+
+
+def run_detect(obj: Context, *, limit: int | None = None, force: bool = False) -> RunSummary:
+    from pipeline.stages import detect as detectors
+
+    pipeline = obj.settings.pipeline
+    stage = detectors.build(
+        pipeline.detector,
+        obj.data_dir,
+        pipeline.download.max_pixels,
+        pipeline.classes,
+        obj.weights(),
+    )
+    with obj.manifest() as manifest:
+        if force:
+            manifest.reset_detect()
+        settings = {**pipeline.detector.model_dump(), "classes": pipeline.classes}
+        return run_stage(
+            manifest, "detect", stage.process, limit=limit, settings=settings, quiet=obj.quiet
+        )
+
+
+@cli.command()
+@click.option("--limit", type=click.IntRange(min=1), help="Crop at most N detections.")
+@click.option("--retry-failed", is_flag=True, help="Crop again the detections whose crop failed.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@pass_context
+def crop(obj: Context, limit: int | None, retry_failed: bool, as_json: bool) -> None:
+    """Cut a square, padded crop of each detection at pipeline.resolution, provenance inside."""
+    finish(run_crop(obj, limit=limit, retry_failed=retry_failed), as_json)
+
+
+def run_crop(obj: Context, *, limit: int | None = None, retry_failed: bool = False) -> RunSummary:
+    from pipeline.stages.crop import Cropper
+
+    pipeline = obj.settings.pipeline
+    stage = Cropper(pipeline.crop, pipeline.resolution, obj.data_dir, pipeline.download.max_pixels)
+    filters = {"resolution": pipeline.resolution, "retry_failed": retry_failed}
+    settings = {**pipeline.crop.model_dump(), "resolution": pipeline.resolution}
+    with obj.manifest() as manifest:
+        return run_stage(
+            manifest,
+            "crop",
+            stage.process,
+            limit=limit,
+            filters=filters,
+            settings=settings,
+            quiet=obj.quiet,
+        )
 
 
 # --- dedupe / export ---------------------------------------------------------------------------

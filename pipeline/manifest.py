@@ -308,8 +308,58 @@ class Manifest:
     # --- detect -------------------------------------------------------------------------------
     # (detect stage writers)
 
+    def _record_detect(self, db: sqlite3.Connection, result: Any) -> None:
+        model = result.data.get("model", "")
+        db.executemany(
+            """INSERT INTO detections (item_id, class_name, confidence, x0, y0, x1, y1, model)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+            [
+                (
+                    result.item_id,
+                    d["class_name"],
+                    d["confidence"],
+                    d["x0"],
+                    d["y0"],
+                    d["x1"],
+                    d["y1"],
+                    model,
+                )
+                for d in result.data.get("detections", [])
+            ],
+        )
+        db.execute(
+            "UPDATE items SET detect_status = ?, detect_reason = ?, detected_at = ? WHERE id = ?",
+            (result.status, result.reason, now(), result.item_id),
+        )
+
+    def reset_detect(self) -> None:
+        """Forget every detection and crop row (files stay) so detection runs again (--force)."""
+        with self.transaction() as db:
+            db.execute("DELETE FROM dupes")
+            db.execute("DELETE FROM decisions")
+            db.execute("DELETE FROM crops")
+            db.execute("DELETE FROM detections")
+            db.execute(
+                "UPDATE items SET detect_status = 'pending', detect_reason = NULL, detected_at = NULL"
+            )
+
     # --- crop ---------------------------------------------------------------------------------
     # (crop stage writers)
+
+    def _record_crop(self, db: sqlite3.Connection, result: Any) -> None:
+        db.execute(
+            """INSERT OR REPLACE INTO crops (item_id, detection_id, resolution, status, reason, path, created_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?)""",
+            (
+                result.data["item_id"],
+                result.item_id,
+                result.data["resolution"],
+                result.status,
+                result.reason,
+                result.data.get("path"),
+                now(),
+            ),
+        )
 
     # --- dedupe -------------------------------------------------------------------------------
     # (dedupe stage writers and queries)
@@ -549,7 +599,32 @@ PENDING["download"] = _pending_download
 # detect: pending work
 
 
+def _pending_detect():
+    return (
+        "SELECT id, path FROM items",
+        "download_status = 'ok' AND detect_status = 'pending'",
+        (),
+        "id",
+    )
+
+
+PENDING["detect"] = _pending_detect
+
+
 # crop: pending work
+
+
+def _pending_crop(resolution: int, retry_failed: bool = False):
+    select = """SELECT d.id AS id, d.item_id, d.class_name, d.confidence, d.x0, d.y0, d.x1, d.y1,
+                       i.path, i.width, i.height, i.source, i.object_id, i.url, i.page_url, i.title,
+                       i.license, i.sha256
+                FROM detections d JOIN items i ON i.id = d.item_id"""
+    done = "c.status = 'ok'" if retry_failed else "1"
+    where = f"NOT EXISTS (SELECT 1 FROM crops c WHERE c.detection_id = d.id AND c.resolution = ? AND {done})"
+    return select, where, (resolution,), "d.id"
+
+
+PENDING["crop"] = _pending_crop
 
 
 # dedupe: pending work

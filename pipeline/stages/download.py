@@ -14,9 +14,7 @@ from __future__ import annotations
 import email.utils
 import hashlib
 import io
-import os
 import random
-import tempfile
 import threading
 import time
 import warnings
@@ -30,6 +28,7 @@ from urllib.parse import urljoin, urlsplit
 import requests
 from PIL import Image, UnidentifiedImageError
 
+from pipeline.atomic import atomic_path, clean_partial
 from pipeline.config import DownloadSettings
 from pipeline.stages import Result
 
@@ -93,6 +92,7 @@ class Downloader:
         self._local = threading.local()
         self._hosts: dict[str, threading.BoundedSemaphore] = {}
         self._hosts_lock = threading.Lock()
+        clean_partial(raw_dir)  # leftovers of a run that was killed mid-write
 
     # --- the stage interface -------------------------------------------------------------
 
@@ -262,15 +262,8 @@ class Downloader:
         relative = Path("raw") / sha256[:2] / f"{sha256}.{EXTENSIONS.get(image_format, 'img')}"
         target = self.raw_dir.parent / relative
         if not target.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            handle, temp = tempfile.mkstemp(dir=target.parent, prefix=".part-")
-            try:
-                with os.fdopen(handle, "wb") as out:
-                    out.write(body)
-                os.replace(temp, target)
-            except BaseException:
-                Path(temp).unlink(missing_ok=True)
-                raise
+            with atomic_path(target) as temp:
+                temp.write_bytes(body)
         return relative.as_posix()
 
 
