@@ -395,6 +395,148 @@ def run_crop(obj: Context, *, limit: int | None = None, retry_failed: bool = Fal
 # --- dedupe / export ---------------------------------------------------------------------------
 
 
+@cli.command()
+@click.option(
+    "--threshold",
+    type=click.IntRange(0, 64),
+    help="Max differing bits (default: dedupe.threshold).",
+)
+@click.option("--force", is_flag=True, help="Hash every crop again.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@pass_context
+def dedupe(obj: Context, threshold: int | None, force: bool, as_json: bool) -> None:
+    """Hash every crop (dHash) and group near-duplicates, keeping one crop per group."""
+    summary, clusters = run_dedupe(obj, threshold=threshold, force=force)
+    if as_json:
+        emit_json({**summary.as_dict(), **clusters})
+    else:
+        click.echo(summary.line())
+        click.echo(
+            f"dedupe: {clusters['duplicates']} duplicates in {clusters['clusters']} clusters."
+        )
+
+
+def run_dedupe(
+    obj: Context, *, threshold: int | None = None, force: bool = False
+) -> tuple[RunSummary, dict]:
+    from pipeline.stages import dedupe as dedupe_stage
+
+    settings = obj.settings.pipeline.dedupe
+    threshold = settings.threshold if threshold is None else threshold
+    hasher = dedupe_stage.Hasher(obj.data_dir, settings.hash_size)
+    with obj.manifest() as manifest:
+        summary = run_stage(
+            manifest,
+            "dedupe",
+            hasher.process,
+            filters={"force": force},
+            settings={**settings.model_dump(), "threshold": threshold},
+            quiet=obj.quiet,
+        )
+        rows = dedupe_stage.cluster(manifest.hashed_crops(), threshold)
+        manifest.replace_dupes(rows)
+    duplicates = sum(crop != kept for crop, _, kept in rows)
+    return summary, {"clusters": len({cluster for _, cluster, _ in rows}), "duplicates": duplicates}
+
+
+@cli.command()
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "--threshold",
+    type=click.IntRange(0, 64),
+    help="Max differing bits (default: dedupe.threshold).",
+)
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print clusters as a JSON list of lists of paths."
+)
+@pass_context
+def dupes(obj: Context, folder: Path, threshold: int | None, as_json: bool) -> None:
+    """Near-duplicate clusters in any image folder (no manifest needed)."""
+    from pipeline.stages.dedupe import folder_clusters
+
+    settings = obj.settings.pipeline.dedupe
+    groups = folder_clusters(
+        folder, settings.threshold if threshold is None else threshold, settings.hash_size
+    )
+    if as_json:
+        emit_json(groups)
+        return
+    for group in groups:
+        click.echo("  ".join(group))
+    click.echo(f"dupes: {len(groups)} clusters, {sum(len(g) - 1 for g in groups)} files could go.")
+
+
+@cli.command()
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["folder", "stylegan2-ada"]),
+    default="folder",
+    show_default=True,
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where to write (default <data dir>/clean).",
+)
+@click.option(
+    "--min-per-class",
+    type=click.IntRange(min=0),
+    default=0,
+    help="Leave out classes with fewer images.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@pass_context
+def export(obj: Context, fmt: str, out: Path | None, min_per_class: int, as_json: bool) -> None:
+    """Write the clean dataset: kept crops by class plus metadata.jsonl (or a StyleGAN2-ADA zip)."""
+    obj.quiet = obj.quiet or as_json  # JSON alone on stdout
+    summary = run_export(obj, fmt=fmt, out=out, min_per_class=min_per_class)
+    if as_json:
+        emit_json(summary)
+
+
+def run_export(
+    obj: Context, *, fmt: str = "folder", out: Path | None = None, min_per_class: int = 0
+) -> dict:
+    from pipeline.stages import export as exporter
+
+    out = out or obj.data_dir / "clean"
+    with obj.manifest(readonly=True) as manifest:
+        files, dropped = exporter.plan(manifest.exportable(), min_per_class)
+    for name, count in sorted(dropped.items()):
+        obj.say(
+            f"export: left out class {name!r}: {count} images, fewer than --min-per-class {min_per_class}."
+        )
+    if fmt == "folder":
+        counts = exporter.export_folder(files, obj.data_dir, out)
+        obj.say(
+            f"export: {counts['files']} files in {out} ({counts['written']} written, {counts['removed']} removed)."
+        )
+        return {"format": fmt, "out": str(out), **counts, "dropped_classes": dropped}
+    if not files:
+        raise UserError(
+            "nothing to export: no kept crops (run the pipeline, or check `curate status`)."
+        )
+    try:
+        path = exporter.export_stylegan(files, obj.data_dir, out)
+    except ValueError as error:
+        raise UserError(f"cannot write a StyleGAN2-ADA dataset: {error}.") from None
+    conditional = len({f["class"] for f in files}) > 1
+    command = exporter.stylegan_command(
+        path, obj.settings.pipeline.resolution, len(files), conditional
+    )
+    obj.say(
+        f"export: {len(files)} images in {path}\nTrain with StyleGAN2-ADA (in its checkout):\n  {command}"
+    )
+    return {
+        "format": fmt,
+        "out": str(path),
+        "files": len(files),
+        "command": command,
+        "dropped_classes": dropped,
+    }
+
+
 # --- review ------------------------------------------------------------------------------------
 
 

@@ -129,7 +129,7 @@ class CropSettings(Strict):
 
 
 class DedupeSettings(Strict):
-    hash_size: int = Field(default=8, ge=4, le=16)
+    hash_size: int = Field(default=8, ge=4, le=8)  # hash_size² bits must fit a 64-bit integer
     threshold: int = Field(default=10, ge=0, le=64)
 
 

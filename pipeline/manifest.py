@@ -109,6 +109,17 @@ MIGRATIONS: list[str] = [
 
 SCHEMA_VERSION = len(MIGRATIONS)
 
+# What "kept" means everywhere (export, report, review): a crop that is ok, is not a duplicate
+# of another crop, and whose latest decision is not a rejection. Use with LATEST_DECISION joined.
+LATEST_DECISION = (
+    "LEFT JOIN decisions dec ON dec.id = (SELECT MAX(id) FROM decisions WHERE crop_id = c.id)"
+)
+UNIQUE = (
+    "c.status = 'ok' AND NOT EXISTS (SELECT 1 FROM dupes u"
+    " WHERE u.crop_id = c.id AND u.representative_id != c.id)"
+)
+KEPT = f"({UNIQUE} AND COALESCE(dec.decision, 'pending') != 'reject')"
+
 ITEM_FIELDS = (
     "source",
     "object_id",
@@ -364,11 +375,67 @@ class Manifest:
     # --- dedupe -------------------------------------------------------------------------------
     # (dedupe stage writers and queries)
 
+    def _record_dedupe(self, db: sqlite3.Connection, result: Any) -> None:
+        if result.ok:
+            db.execute(
+                "UPDATE crops SET dhash = ? WHERE id = ?", (result.data["dhash"], result.item_id)
+            )
+
+    def hashed_crops(self) -> list[dict[str, Any]]:
+        """Every ok crop with a hash, with what choosing a representative needs."""
+        rows = self.db.execute(
+            """SELECT c.id, c.dhash, i.width * i.height AS pixels, d.confidence
+               FROM crops c JOIN items i ON i.id = c.item_id JOIN detections d ON d.id = c.detection_id
+               WHERE c.status = 'ok' AND c.dhash IS NOT NULL ORDER BY c.id"""
+        )
+        return [dict(row) for row in rows]
+
+    def replace_dupes(self, rows: list[tuple[int, int, int]]) -> None:
+        """Clusters are global, so each dedupe run replaces them all in one transaction."""
+        with self.transaction() as db:
+            db.execute("DELETE FROM dupes")
+            db.executemany(
+                "INSERT INTO dupes (crop_id, cluster_id, representative_id) VALUES (?, ?, ?)", rows
+            )
+
+    def set_representative(self, crop_id: int) -> bool:
+        """Make `crop_id` the kept member of its duplicate cluster (review's swap key)."""
+        with self.transaction() as db:
+            row = db.execute(
+                "SELECT cluster_id FROM dupes WHERE crop_id = ?", (crop_id,)
+            ).fetchone()
+            if row is None:
+                return False
+            db.execute(
+                "UPDATE dupes SET representative_id = ? WHERE cluster_id = ?", (crop_id, row[0])
+            )
+            return True
+
     # --- review -------------------------------------------------------------------------------
     # (review queries and decisions)
 
     # --- export -------------------------------------------------------------------------------
     # (export queries)
+
+    def exportable(self) -> list[dict[str, Any]]:
+        """Kept crops (ok, not a non-representative duplicate, not rejected) with provenance.
+
+        `n` numbers all ok crops of one object by crop id, kept or not, so export names are stable.
+        """
+        rows = self.db.execute(
+            f"""SELECT * FROM (
+                   SELECT c.id AS crop_id, c.path, c.item_id, d.class_name, d.confidence,
+                          d.x0, d.y0, d.x1, d.y1, i.source, i.object_id, i.url, i.page_url,
+                          i.license, i.title, i.sha256,
+                          ROW_NUMBER() OVER (PARTITION BY i.source, COALESCE(i.object_id, i.id)
+                                             ORDER BY c.id) AS n,
+                          {KEPT} AS kept
+                   FROM crops c JOIN detections d ON d.id = c.detection_id
+                   JOIN items i ON i.id = c.item_id {LATEST_DECISION}
+                   WHERE c.status = 'ok')
+               WHERE kept ORDER BY crop_id"""
+        )
+        return [dict(row) for row in rows]
 
     # --- report -----------------------------------------------------------------------------
     # (what `curate report` shows)
@@ -378,9 +445,7 @@ class Manifest:
     ) -> dict[str, Any]:
         """The numbers and file lists behind data/report.html."""
         q = self.db.execute
-        latest = """LEFT JOIN decisions dec ON dec.id = (SELECT MAX(id) FROM decisions WHERE crop_id = c.id)"""
-        unique = "c.status = 'ok' AND NOT EXISTS (SELECT 1 FROM dupes u WHERE u.crop_id = c.id AND u.representative_id != c.id)"
-        kept = f"{unique} AND COALESCE(dec.decision, 'pending') != 'reject'"
+        latest, unique, kept = LATEST_DECISION, UNIQUE, KEPT
         funnel = {
             "URLs": q("SELECT COUNT(*) FROM items").fetchone()[0],
             "downloaded": q(
@@ -628,3 +693,11 @@ PENDING["crop"] = _pending_crop
 
 
 # dedupe: pending work
+
+
+def _pending_dedupe(force: bool = False):
+    where = "status = 'ok'" if force else "status = 'ok' AND dhash IS NULL"
+    return "SELECT id, path FROM crops", where, (), "id"
+
+
+PENDING["dedupe"] = _pending_dedupe
