@@ -276,6 +276,116 @@ def _sha256(file: Path) -> str:
 # --- scrape ------------------------------------------------------------------------------------
 
 
+@cli.command()
+@click.option(
+    "--source",
+    "names",
+    multiple=True,
+    help="Scrape only this source (repeatable; default: all enabled).",
+)
+@click.option("--limit", type=click.IntRange(min=1), help="At most N objects per source.")
+@click.option(
+    "--api-base", help="Point the (single) source at another host: a mirror or a test server."
+)
+@click.option(
+    "--any-license", is_flag=True, help="Keep objects whatever their licence (recorded per item)."
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where the JSONL go (default <data dir>/urls).",
+)
+@click.option("--no-ingest", is_flag=True, help="Only write the JSONL files.")
+@click.option("--json", "as_json", is_flag=True, help="Print per-source counts as JSON.")
+@pass_context
+def scrape(obj: Context, names, limit, api_base, any_license, out, no_ingest, as_json) -> None:
+    """Find image URLs in the configured collections (Scrapy), then ingest them.
+
+    Each source runs as its own crawl with a JOBDIR under <data dir>/scrape-jobs/, so an
+    interrupted crawl resumes where it stopped. A source whose API key is not set is skipped.
+    """
+    from spiders.registry import SPIDERS
+
+    settings = obj.settings
+    sources = (
+        [settings.source(name) for name in names]
+        if names
+        else [s for s in settings.sources if s.enabled]
+    )
+    if api_base and len(sources) != 1:
+        raise UserError("--api-base needs exactly one source; name it with --source.")
+    out = out or obj.data_dir / "urls"
+    reports = []
+    for source in sources:
+        if source.api_key_env and not source.api_key():
+            obj.say(
+                f"scrape: {source.name}: skipped, ${source.api_key_env} is not set (its API needs a key)."
+            )
+            continue
+        if source.kind not in SPIDERS:
+            obj.say(f"scrape: {source.name}: no spider for kind {source.kind!r} yet; skipped.")
+            continue
+        report = run_crawl(
+            obj, source, out, limit=limit, api_base=api_base, any_license=any_license
+        )
+        if not no_ingest and (out / f"{source.name}.jsonl").exists():
+            from pipeline.stages import ingest as reader
+
+            report["ingest"] = ingest_paths(
+                obj, [out / f"{source.name}.jsonl"], source.name, reader
+            )
+            report["ingest"].pop("problems")
+        reports.append(report)
+        if not as_json:
+            dropped = ", ".join(f"{k} {v}" for k, v in report["dropped"].items()) or "none"
+            click.echo(
+                f"scrape: {source.name}: {report['objects']} objects, {report['kept']} image URLs kept, dropped: {dropped}."
+            )
+    if as_json:
+        emit_json(reports)
+
+
+def run_crawl(
+    obj: Context, source, out: Path, *, limit=None, api_base=None, any_license=False
+) -> dict:
+    """One source's crawl in a child process (Scrapy's reactor runs once per process)."""
+    import subprocess
+
+    scrape = obj.settings.scrape
+    job = {
+        "source": {
+            **source.model_dump(mode="json"),
+            "api_base": api_base or source.base_url,
+            "limit": limit or source.limit,
+            "any_license": any_license or source.any_license,
+        },
+        "api_key": source.api_key(),
+        "settings": {
+            "USER_AGENT": scrape.user_agent,
+            "ROBOTSTXT_OBEY": scrape.obey_robots,
+            "CONCURRENT_REQUESTS_PER_DOMAIN": scrape.concurrency_per_domain,
+            "AUTOTHROTTLE_ENABLED": scrape.autothrottle,
+            "DOWNLOAD_DELAY": scrape.download_delay,
+            "RETRY_AFTER_CAP": scrape.retry_after_cap,
+            "HTTPCACHE_ENABLED": scrape.http_cache,
+            "HTTPCACHE_DIR": str(obj.data_dir / "scrape-cache"),
+            "JOBDIR": str(obj.data_dir / "scrape-jobs" / source.name),
+            "CURATE_OUT_DIR": str(out),
+            "LOG_LEVEL": "WARNING" if obj.quiet else "INFO",
+        },
+    }
+    obj.say(f"scrape: {source.name}: crawling {job['source']['api_base']} …")
+    done = subprocess.run(
+        [sys.executable, "-m", "spiders.crawl", json.dumps(job)], stdout=subprocess.PIPE, text=True
+    )
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    if done.returncode != 0 or not lines:
+        raise UserError(
+            f"the {source.name} crawl failed (exit {done.returncode}); its log is above."
+        )
+    return json.loads(lines[-1])
+
+
 # --- download ----------------------------------------------------------------------------------
 
 

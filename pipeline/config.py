@@ -106,6 +106,9 @@ class ScrapeSettings(Strict):
     autothrottle: bool = True
     download_delay: float = Field(default=0.5, ge=0)
     http_cache: bool = False
+    retry_after_cap: float = Field(
+        default=60, ge=0
+    )  # seconds; longer Retry-After values are capped
 
 
 class DetectorSettings(Strict):

@@ -1,0 +1,5 @@
+"""Which spider serves which `kind:` of source."""
+
+from spiders.met import MetSpider
+
+SPIDERS = {"met": MetSpider}
