@@ -28,10 +28,7 @@ format: install
 	$(BIN)/ruff format .
 
 demo: install
-	rm -rf $(DEMO_DIR)
-	$(BIN)/curate --data-dir $(DEMO_DIR) ingest tests/fixtures/demo_urls.txt tests/fixtures/demo.jsonl
-	$(BIN)/curate --data-dir $(DEMO_DIR) status
-	@echo "demo: manifest at $(DEMO_DIR)/curate.db"
+	$(BIN)/python tests/demo.py
 
 clean-demo:
 	rm -rf $(DEMO_DIR)

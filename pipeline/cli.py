@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -653,7 +654,251 @@ def run_export(
 # --- train -------------------------------------------------------------------------------------
 
 
+@cli.group(invoke_without_command=True)
+@click.option(
+    "--data", type=click.Path(path_type=Path), help="Image folder (default <data dir>/clean)."
+)
+@click.option(
+    "--name", default="run", show_default=True, help="Run name: files go to <data dir>/runs/NAME/."
+)
+@click.option("--resolution", type=int, default=64, show_default=True, help="32, 64, 128 or 256.")
+@click.option(
+    "--steps",
+    type=click.IntRange(min=1),
+    default=2000,
+    show_default=True,
+    help="Generator updates.",
+)
+@click.option("--batch", type=click.IntRange(min=1), default=32, show_default=True)
+@click.option(
+    "--loss", type=click.Choice(["ns-r1", "wgan-gp", "hinge"]), default="ns-r1", show_default=True
+)
+@click.option(
+    "--augment",
+    default="auto",
+    show_default=True,
+    help="DiffAugment: comma list of color,translation,cutout; none; or auto (by dataset size).",
+)
+@click.option(
+    "--ema",
+    type=click.FloatRange(0, 1),
+    default=0.999,
+    show_default=True,
+    help="EMA decay of the sampling generator.",
+)
+@click.option(
+    "--width",
+    type=click.IntRange(min=4),
+    default=32,
+    show_default=True,
+    help="Network width (feature maps at the image end).",
+)
+@click.option("--grayscale", is_flag=True, help="Train on one channel.")
+@click.option("--amp/--no-amp", default=None, help="Mixed precision (default: on with CUDA).")
+@click.option("--lr", type=float, help="Learning rate (default 2e-4; 1e-4 for wgan-gp).")
+@click.option(
+    "--sample-every", type=click.IntRange(min=1), help="Steps between sample grids and checkpoints."
+)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--deterministic", is_flag=True, help="Bit-reproducible (slower on GPU).")
+@click.option("--resume", is_flag=True, help="Continue the run NAME from its last checkpoint.")
+@click.pass_context
+def train(
+    ctx: click.Context,
+    data,
+    name,
+    resolution,
+    steps,
+    batch,
+    loss,
+    augment,
+    ema,
+    width,
+    grayscale,
+    amp,
+    lr,
+    sample_every,
+    seed,
+    deterministic,
+    resume,
+) -> None:
+    """Train a small GAN on the clean folder; `curate train report --run NAME` checks memorisation.
+
+    Writes <data dir>/runs/NAME/: config.json, checkpoints/latest.pt (full state), samples/,
+    progress.gif, losses.png, metrics.jsonl (and TensorBoard events when tensorboard is installed).
+    """
+    if ctx.invoked_subcommand:
+        return
+    from pipeline.train import checkpoint
+    from pipeline.train.data import load_folder
+    from pipeline.train.loop import TrainConfig, Trainer
+
+    obj: Context = ctx.obj
+    os.environ.setdefault("MPLCONFIGDIR", str(obj.data_dir / ".cache" / "matplotlib"))
+    folder = data or obj.data_dir / "clean"
+    dataset = load_folder(folder, resolution, grayscale)
+    if dataset.skipped:
+        obj.say(f"train: skipped {dataset.skipped} files in {folder} that are not readable images.")
+    if len(dataset) < 200:
+        obj.say(
+            f"train: only {len(dataset)} images: the GAN will very likely copy them (see `curate train report`)."
+        )
+    elif len(dataset) < 1000:
+        obj.say(f"train: {len(dataset)} images: expect some memorisation; augmentation stays on.")
+    policy = pick_augment(augment, len(dataset))
+    every = sample_every or max(10, steps // 20)
+    config = TrainConfig(
+        resolution=resolution,
+        steps=steps,
+        batch=batch,
+        loss=loss,
+        augment=policy,
+        ema=ema,
+        width=width,
+        channels=1 if grayscale else 3,
+        amp=amp,
+        lr=lr,
+        sample_every=every,
+        checkpoint_every=every,
+        seed=seed,
+        deterministic=deterministic,
+    )
+    run_dir = obj.data_dir / "runs" / name
+    latest = run_dir / "checkpoints" / "latest.pt"
+    if latest.exists() and not resume:
+        raise UserError(
+            f"run {name!r} exists; add --resume to continue it, or choose another --name."
+        )
+    trainer = Trainer(config, dataset, run_dir, quiet=obj.quiet)
+    if resume:
+        if not latest.exists():
+            raise UserError(f"nothing to resume: no checkpoint in {run_dir}.")
+        state = checkpoint.load(latest)
+        if state["dataset"]["fingerprint"] != dataset.fingerprint:
+            obj.say("train: warning: the image folder changed since this run started.")
+        trainer.restore(state)
+    result = trainer.run()
+    last = ", ".join(f"{k} {v:.3f}" for k, v in result["last"].items())
+    click.echo(
+        f"train: {result['steps']} steps on {len(dataset)} images in {result['seconds']:.1f} s ({last}); run in {run_dir}."
+    )
+
+
+def pick_augment(text: str, count: int) -> tuple[str, ...]:
+    """auto: all three below 1,000 images, translation+cutout below 30,000, none above (DiffAugment
+    hurts slightly on large sets)."""
+    if text == "auto":
+        return (
+            ("color", "translation", "cutout")
+            if count < 1000
+            else (("translation", "cutout") if count < 30000 else ())
+        )
+    if text == "none":
+        return ()
+    policy = tuple(part.strip() for part in text.split(",") if part.strip())
+    unknown = [p for p in policy if p not in ("color", "translation", "cutout")]
+    if unknown:
+        raise UserError(
+            f"--augment: unknown {', '.join(unknown)}; use color, translation, cutout, none or auto."
+        )
+    return policy
+
+
+@train.command("report")
+@click.option("--run", "name", required=True, help="The run's name.")
+@click.option(
+    "--data",
+    type=click.Path(path_type=Path),
+    help="The training folder (default <data dir>/clean).",
+)
+@click.pass_obj
+def train_report(obj: Context, name: str, data: Path | None) -> None:
+    """Nearest training image to each of 16 samples (pixels and features), in one PNG."""
+    from pipeline.train.data import load_folder
+    from pipeline.train.generate import load_generator
+    from pipeline.train.report import nearest_report
+
+    run_dir = obj.data_dir / "runs" / name
+    try:
+        _, config = load_generator(run_dir)
+    except FileNotFoundError:
+        raise UserError(f"no trained run {name!r} in {obj.data_dir / 'runs'}.") from None
+    dataset = load_folder(
+        data or obj.data_dir / "clean", config["resolution"], config["channels"] == 1
+    )
+    result = nearest_report(run_dir, dataset, run_dir / "nearest.png")
+    click.echo(
+        f"train report: {result['report']} (median distance sample→train {result['median_sample_to_train']:.1f}, train→train {result['median_train_to_train']:.1f})."
+    )
+
+
+@cli.command()
+@click.option("--run", "name", required=True, help="The run's name.")
+@click.option("--n", type=click.IntRange(min=1), default=64, show_default=True)
+@click.option(
+    "--psi",
+    type=click.FloatRange(0, 2),
+    default=0.7,
+    show_default=True,
+    help="Truncation (1 = none).",
+)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--grid", is_flag=True, help="Also write grid.png.")
+@click.option(
+    "--out", type=click.Path(file_okay=False, path_type=Path), help="Default <run>/generated."
+)
+@pass_context
+def generate(
+    obj: Context, name: str, n: int, psi: float, seed: int, grid: bool, out: Path | None
+) -> None:
+    """Images from a trained run's averaged generator."""
+    from pipeline.train.generate import generate as make
+
+    run_dir = obj.data_dir / "runs" / name
+    out = out or run_dir / "generated"
+    try:
+        paths = make(run_dir, n, psi, seed, out, grid)
+    except FileNotFoundError:
+        raise UserError(f"no trained run {name!r} in {obj.data_dir / 'runs'}.") from None
+    click.echo(f"generate: {len(paths)} images in {out}.")
+
+
 # --- run / report ------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--limit", type=click.IntRange(min=1), help="Download at most N new items this run.")
+@click.option("--json", "as_json", is_flag=True, help="Print every stage's summary as JSON.")
+@pass_context
+def run(obj: Context, limit: int | None, as_json: bool) -> None:
+    """The whole curation: download → detect → crop → dedupe → export, each doing only what is left.
+
+    Safe to interrupt at any moment and run again.
+    """
+    summaries = []
+
+    def show(summary: RunSummary) -> None:
+        summaries.append(summary.as_dict())
+        if not as_json:
+            click.echo(summary.line())
+
+    show(run_download(obj, limit=limit))
+    show(run_detect(obj))
+    show(run_crop(obj))
+    dedupe_summary, clusters = run_dedupe(obj)
+    show(dedupe_summary)
+    quiet, obj.quiet = obj.quiet, obj.quiet or as_json
+    exported = run_export(obj)
+    obj.quiet = quiet
+    if as_json:
+        emit_json({"stages": summaries, "duplicates": clusters, "export": exported})
+    else:
+        click.echo(
+            f"dedupe: {clusters['duplicates']} duplicates in {clusters['clusters']} clusters."
+        )
+        click.echo(
+            "run: done; review with `curate review`, then `curate export` again if you reject anything."
+        )
 
 
 @cli.command()
