@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -649,6 +650,48 @@ def run_export(
 
 
 # --- review ------------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.option(
+    "--host", default="127.0.0.1", show_default=True, help="Address to bind (keep it local)."
+)
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8765,
+    show_default=True,
+    help="0 picks a free port.",
+)
+@click.option("--open", "open_browser", is_flag=True, help="Open the page in the default browser.")
+@pass_context
+def review(obj: Context, host: str, port: int, open_browser: bool) -> None:
+    """Serve the review page: go through crops by keyboard and reject the bad ones.
+
+    Every decision is saved in the manifest at once; `curate export` honours them.
+    """
+    from pipeline.review.server import ReviewServer
+
+    db = obj.data_dir / MANIFEST_NAME
+    if not db.exists():
+        raise UserError(f"no manifest at {db}; run the pipeline first (`curate run`).")
+    try:
+        server = ReviewServer(db, obj.data_dir, host, port)
+    except OSError as error:
+        raise UserError(
+            f"cannot listen on {host}:{port} ({error.strerror}); try --port 0."
+        ) from None
+    click.echo(f"review: open {server.login_url}  (Ctrl-C to stop; decisions are saved as you go)")
+    if open_browser:
+        import webbrowser
+
+        webbrowser.open(server.login_url)
+    server.start()
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        server.stop()
+        click.echo("review: stopped.")
 
 
 # --- train -------------------------------------------------------------------------------------

@@ -414,6 +414,82 @@ class Manifest:
     # --- review -------------------------------------------------------------------------------
     # (review queries and decisions)
 
+    def review_rows(self) -> list[dict[str, Any]]:
+        """Every ok crop with what the review grid filters and sorts on (compact: one query)."""
+        rows = self.db.execute(
+            f"""SELECT c.id, d.class_name AS class, i.source, round(d.confidence, 3) AS confidence,
+                       COALESCE(dec.decision, 'pending') AS decision, dec.reason,
+                       u.cluster_id AS cluster, (u.representative_id = c.id) AS representative
+                FROM crops c JOIN detections d ON d.id = c.detection_id JOIN items i ON i.id = c.item_id
+                {LATEST_DECISION} LEFT JOIN dupes u ON u.crop_id = c.id
+                WHERE c.status = 'ok' ORDER BY c.id"""
+        )
+        return [dict(row) for row in rows]
+
+    def crop_detail(self, crop_id: int) -> dict[str, Any] | None:
+        row = self.db.execute(
+            f"""SELECT c.id, c.path, c.item_id, d.class_name, d.confidence, d.x0, d.y0, d.x1, d.y1,
+                       i.source, i.object_id, i.title, i.url, i.page_url, i.license, i.path AS original,
+                       i.width, i.height, COALESCE(dec.decision, 'pending') AS decision, dec.reason,
+                       u.cluster_id AS cluster, u.representative_id AS representative
+                FROM crops c JOIN detections d ON d.id = c.detection_id JOIN items i ON i.id = c.item_id
+                {LATEST_DECISION} LEFT JOIN dupes u ON u.crop_id = c.id WHERE c.id = ? AND c.status = 'ok'""",
+            (crop_id,),
+        ).fetchone()
+        if row is None:
+            return None
+        detail = dict(row)
+        detail["members"] = (
+            [
+                r[0]
+                for r in self.db.execute(
+                    "SELECT crop_id FROM dupes WHERE cluster_id = ? ORDER BY crop_id",
+                    (detail["cluster"],),
+                )
+            ]
+            if detail["cluster"] is not None
+            else []
+        )
+        return detail
+
+    def decide(self, decisions: list[tuple[int, str, str | None]]) -> int:
+        """Append (crop_id, decision, reason) rows in one transaction; unknown ids are ignored.
+
+        Returns how many were stored. Committed before returning, so a reply means it is saved.
+        """
+        stamp = now()
+        with self.transaction() as db:
+            known = (
+                {
+                    r[0]
+                    for r in db.execute(
+                        f"SELECT id FROM crops WHERE id IN ({','.join('?' * len(decisions))})",
+                        [d[0] for d in decisions],
+                    )
+                }
+                if decisions
+                else set()
+            )
+            rows = [
+                (crop, decision, reason, stamp)
+                for crop, decision, reason in decisions
+                if crop in known
+            ]
+            db.executemany(
+                "INSERT INTO decisions (crop_id, decision, reason, decided_at) VALUES (?, ?, ?, ?)",
+                rows,
+            )
+        return len(rows)
+
+    def file_of(self, crop_id: int, original: bool = False) -> str | None:
+        """The crop's file (or its original's), relative to the data dir; by id only."""
+        column = "i.path" if original else "c.path"
+        row = self.db.execute(
+            f"SELECT {column} FROM crops c JOIN items i ON i.id = c.item_id WHERE c.id = ? AND c.status = 'ok'",
+            (crop_id,),
+        ).fetchone()
+        return row[0] if row else None
+
     # --- export -------------------------------------------------------------------------------
     # (export queries)
 
