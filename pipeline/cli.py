@@ -373,7 +373,7 @@ def run_crawl(
             "HTTPCACHE_DIR": str(obj.data_dir / "scrape-cache"),
             "JOBDIR": str(obj.data_dir / "scrape-jobs" / source.name),
             "CURATE_OUT_DIR": str(out),
-            "LOG_LEVEL": "WARNING" if obj.quiet else "INFO",
+            "LOG_LEVEL": "WARNING",  # the per-source summary line says what matters
         },
     }
     obj.say(f"scrape: {source.name}: crawling {job['source']['api_base']} …")
@@ -545,7 +545,7 @@ def run_dedupe(
             settings={**settings.model_dump(), "threshold": threshold},
             quiet=obj.quiet,
         )
-        rows = dedupe_stage.cluster(manifest.hashed_crops(), threshold)
+        rows = dedupe_stage.cluster(manifest.hashed_crops(), threshold, settings.colour_tolerance)
         manifest.replace_dupes(rows)
     duplicates = sum(crop != kept for crop, _, kept in rows)
     return summary, {"clusters": len({cluster for _, cluster, _ in rows}), "duplicates": duplicates}

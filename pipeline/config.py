@@ -133,7 +133,10 @@ class CropSettings(Strict):
 
 class DedupeSettings(Strict):
     hash_size: int = Field(default=8, ge=4, le=8)  # hash_size² bits must fit a 64-bit integer
+    # dHash bits that may differ, then the colour check (see pipeline/stages/dedupe.py); both
+    # defaults were chosen from measurements on the demo museum (README, "Dedupe").
     threshold: int = Field(default=10, ge=0, le=64)
+    colour_tolerance: int | None = Field(default=8, ge=0, le=255)  # null: dHash alone
 
 
 class DownloadSettings(Strict):

@@ -105,6 +105,8 @@ MIGRATIONS: list[str] = [
         counts       TEXT
     );
     """,
+    # 2: a 2×2 RGB thumbnail per crop (12 bytes) that confirms dHash matches by colour.
+    "ALTER TABLE crops ADD COLUMN colour BLOB",
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -378,13 +380,14 @@ class Manifest:
     def _record_dedupe(self, db: sqlite3.Connection, result: Any) -> None:
         if result.ok:
             db.execute(
-                "UPDATE crops SET dhash = ? WHERE id = ?", (result.data["dhash"], result.item_id)
+                "UPDATE crops SET dhash = ?, colour = ? WHERE id = ?",
+                (result.data["dhash"], result.data["colour"], result.item_id),
             )
 
     def hashed_crops(self) -> list[dict[str, Any]]:
         """Every ok crop with a hash, with what choosing a representative needs."""
         rows = self.db.execute(
-            """SELECT c.id, c.dhash, i.width * i.height AS pixels, d.confidence
+            """SELECT c.id, c.dhash, c.colour, i.width * i.height AS pixels, d.confidence
                FROM crops c JOIN items i ON i.id = c.item_id JOIN detections d ON d.id = c.detection_id
                WHERE c.status = 'ok' AND c.dhash IS NOT NULL ORDER BY c.id"""
         )
@@ -772,7 +775,7 @@ PENDING["crop"] = _pending_crop
 
 
 def _pending_dedupe(force: bool = False):
-    where = "status = 'ok'" if force else "status = 'ok' AND dhash IS NULL"
+    where = "status = 'ok'" if force else "status = 'ok' AND (dhash IS NULL OR colour IS NULL)"
     return "SELECT id, path FROM crops", where, (), "id"
 
 

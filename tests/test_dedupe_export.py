@@ -216,3 +216,15 @@ def test_dhash_matches_imagehash(tmp_path):
     with Image.open(tmp_path / "x.png") as image:
         expected = int(str(imagehash.dhash(image)), 16)
     assert dhash(tmp_path / "x.png") == expected
+
+
+def test_colour_confirms_dhash_matches():
+    """Same gradients, other glaze: a different object, unless the colour check is off."""
+    blue, red = bytes([40, 60, 200] * 4), bytes([200, 60, 40] * 4)
+    crops = [
+        {"id": 1, "dhash": 12345, "colour": blue, "pixels": 10, "confidence": 0.9},
+        {"id": 2, "dhash": 12345, "colour": red, "pixels": 10, "confidence": 0.9},
+        {"id": 3, "dhash": 12344, "colour": bytes([44, 60, 196] * 4), "pixels": 10, "confidence": 0.9},
+    ]
+    assert cluster(crops, threshold=2, tolerance=8) == [(1, 1, 1), (3, 1, 1)]
+    assert cluster(crops, threshold=2, tolerance=None) == [(1, 1, 1), (2, 1, 1), (3, 1, 1)]

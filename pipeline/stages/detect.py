@@ -207,7 +207,7 @@ class Yolo(Detector):
             conf=self.settings.conf,
             classes=self.class_ids,
             device=self.device,
-            half=self.half,
+            **({"half": True} if self.half else {}),  # fp16 on CUDA only
             batch=len(arrays),
             verbose=False,
         )

@@ -42,11 +42,11 @@ def build_museum(
     for object_id in range(1, n_objects + 1):
         r = object_id % 40
         how = {
-            3: "exact_duplicate",
+            3: "exact_duplicate",  # same bytes as object - 1, a photo
             11: "exact_duplicate",
-            5: "near_resized",
-            13: "near_recoded",
-            21: "near_padded",
+            6: "near_resized",  # made from object - 2, a photo
+            14: "near_recoded",
+            22: "near_padded",
             7: "non_vessel",
             17: "non_vessel",
             9: "not_public",
