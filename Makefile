@@ -1,12 +1,15 @@
-# vessel-curate: every target creates what it needs; `make test` and `make demo` work on a fresh clone.
+# vessel-curate: every target creates what it needs; `make demo` and `make test` work on a fresh clone.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
+CURATE := $(BIN)/curate
 # The stamp is rebuilt when the dependencies change, so `make install` is instant otherwise.
 STAMP  := $(VENV)/.installed-stamp
-DEMO_DIR := data/demo
+# Debian's Chromium drives the browser tests (Playwright cannot download its own browser here).
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install test lint format demo clean-demo
+.PHONY: install browser test test-slow lint format demo scrape curate review train model \
+        bench bench-download bench-crop bench-detect bench-dedupe bench-train
 
 install: $(STAMP)
 
@@ -16,8 +19,15 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-test: install
+browser:
+	@command -v chromium >/dev/null || { $(SUDO) apt-get update -q && \
+	  $(SUDO) apt-get install -y -q --no-install-recommends chromium; }
+
+test: install browser
 	$(BIN)/python -m pytest -q
+
+test-slow: install browser
+	$(BIN)/python -m pytest -q -m slow
 
 lint: install
 	$(BIN)/ruff check .
@@ -27,18 +37,43 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# The whole pipeline on the bundled fake museum, offline; everything lands in data/demo/.
 demo: install
 	$(BIN)/python tests/demo.py
 
-clean-demo:
-	rm -rf $(DEMO_DIR)
+# --- the real thing: sources.yaml → data/ ---
+scrape: install
+	$(CURATE) scrape
 
-# --- scrape ---
+curate: install
+	$(CURATE) run
 
-# --- curate stages ---
+review: install
+	$(CURATE) review --open
 
-# --- review ---
+train: install
+	$(CURATE) train
 
-# --- train ---
+# Rebuild the tiny test detector (tests/detector/tiny-vessels.pt) from generated scenes.
+model: install
+	$(BIN)/python tests/detector/build_model.py
 
-# --- benchmarks ---
+# --- benchmarks: ratios against a baseline measured in the same run; results in bench/results/ ---
+bench: bench-download bench-crop bench-detect bench-dedupe bench-train
+
+bench-download: install
+	$(BIN)/python bench/download.py
+
+bench-crop: install
+	@command -v convert-im6.q16 >/dev/null || command -v magick >/dev/null || { $(SUDO) apt-get update -q && \
+	  $(SUDO) apt-get install -y -q --no-install-recommends imagemagick; }
+	$(BIN)/python bench/crop.py
+
+bench-detect: install
+	$(BIN)/python bench/detect.py
+
+bench-dedupe: install
+	$(BIN)/python bench/dedupe.py
+
+bench-train: install
+	$(BIN)/python bench/train.py
