@@ -224,7 +224,13 @@ def test_colour_confirms_dhash_matches():
     crops = [
         {"id": 1, "dhash": 12345, "colour": blue, "pixels": 10, "confidence": 0.9},
         {"id": 2, "dhash": 12345, "colour": red, "pixels": 10, "confidence": 0.9},
-        {"id": 3, "dhash": 12344, "colour": bytes([44, 60, 196] * 4), "pixels": 10, "confidence": 0.9},
+        {
+            "id": 3,
+            "dhash": 12344,
+            "colour": bytes([44, 60, 196] * 4),
+            "pixels": 10,
+            "confidence": 0.9,
+        },
     ]
     assert cluster(crops, threshold=2, tolerance=8) == [(1, 1, 1), (3, 1, 1)]
     assert cluster(crops, threshold=2, tolerance=None) == [(1, 1, 1), (2, 1, 1), (3, 1, 1)]

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from PIL import Image
 
 from pipeline.config import DetectorSettings
 from pipeline.errors import ConfigError, UserError
@@ -166,9 +167,9 @@ class Yolo(Detector):
         weights: str,
     ):
         super().__init__(settings, data_dir, max_pixels)
-        os.environ.setdefault("YOLO_CONFIG_DIR", str(data_dir / ".ultralytics"))  # not in ~
         import torch
-        from ultralytics import YOLO
+
+        YOLO = import_yolo(data_dir)
 
         self.model_name = Path(weights).name
         try:
@@ -198,23 +199,25 @@ class Yolo(Detector):
     def detect(self, images: list[Decoded]) -> list[list[dict[str, Any]]]:
         if not images:
             return []
-        arrays = [
-            np.ascontiguousarray(np.asarray(d.image.convert("RGB"))[:, :, ::-1]) for d in images
-        ]  # BGR
+        # Letterbox every image to imgsz² here, so the model sees each one the same way whatever
+        # else is in its batch (ultralytics pads a batch of equal shapes differently from a mixed
+        # one): a resumed run then finds exactly the boxes an uninterrupted run finds.
+        boxed = [letterbox(d.image.convert("RGB"), self.settings.imgsz) for d in images]
         results = self.model.predict(
-            arrays,
+            [np.ascontiguousarray(np.asarray(canvas)[:, :, ::-1]) for canvas, _, _ in boxed],  # BGR
             imgsz=self.settings.imgsz,
             conf=self.settings.conf,
             classes=self.class_ids,
             device=self.device,
-            **({"half": True} if self.half else {}),  # fp16 on CUDA only
-            batch=len(arrays),
+            batch=len(boxed),
             verbose=False,
+            **({"half": True} if self.half else {}),  # fp16 on CUDA only
         )
         out = []
-        for decoded, result in zip(images, results, strict=True):
+        for decoded, (_, ratio, offset), result in zip(images, boxed, results, strict=True):
             boxes = result.boxes
-            xyxy = boxes.xyxy.cpu().numpy() / decoded.scale
+            xyxy = (boxes.xyxy.cpu().numpy() - np.array(offset * 2)) / ratio / decoded.scale
+            xyxy = np.clip(xyxy, 0, np.array(decoded.size * 2))
             out.append(
                 [
                     box_dict(self.model.names[int(c)], float(p), b)
@@ -224,6 +227,35 @@ class Yolo(Detector):
                 ]
             )
         return out
+
+
+def letterbox(image: Image.Image, size: int) -> tuple[Image.Image, float, tuple[int, int]]:
+    """`image` scaled to fit size² and centred on grey (YOLO's letterbox); (canvas, ratio, offset)."""
+    ratio = min(size / image.width, size / image.height)
+    scaled = image.resize(
+        (max(1, round(image.width * ratio)), max(1, round(image.height * ratio))), Image.BILINEAR
+    )
+    canvas = Image.new("RGB", (size, size), (114, 114, 114))
+    offset = ((size - scaled.width) // 2, (size - scaled.height) // 2)
+    canvas.paste(scaled, offset)
+    return canvas, ratio, offset
+
+
+def import_yolo(data_dir: Path):
+    """ultralytics' YOLO class, imported without its side effects on the rest of the pipeline.
+
+    On import, ultralytics replaces PIL's Image.open with one that pip-installs a HEIF plugin
+    the first time a file is unreadable, and it may auto-install other packages: a pipeline must
+    never install software while it runs, so both are undone here. Its settings go to the data
+    dir, not the home folder.
+    """
+    os.environ.setdefault("YOLO_CONFIG_DIR", str(data_dir / ".ultralytics"))
+    os.environ.setdefault("YOLO_AUTOINSTALL", "false")
+    original_open = Image.open
+    from ultralytics import YOLO
+
+    Image.open = original_open
+    return YOLO
 
 
 def build(

@@ -88,7 +88,7 @@ def export_folder(files: list[dict[str, Any]], data_dir: Path, out: Path) -> dic
         temp.write_text(
             "".join(
                 json.dumps({k: v for k, v in e.items() if k != "crop"}, sort_keys=True) + "\n"
-                for e in files
+                for e in sorted(files, key=lambda e: e["file"])  # stable whatever the crop ids
             )
         )
     for folder in sorted({(out / name).parent for name in previous - wanted}, reverse=True):

@@ -19,13 +19,13 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 
 @dataclass
 class Request:
     method: str
-    path: str  # without the query string
+    path: str  # decoded, without the query string
     query: dict[str, list[str]]
     headers: dict[str, str]
     body: bytes = b""
@@ -91,7 +91,8 @@ class _Handler(BaseHTTPRequestHandler):
         parts = urlsplit(self.path)
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
-        request = Request(self.command, parts.path, parse_qs(parts.query), dict(self.headers), body)
+        path = unquote(parts.path)  # as a real server does: %20 and UTF-8 escapes decoded
+        request = Request(self.command, path, parse_qs(parts.query), dict(self.headers), body)
         owner = self.server.owner
         owner._count_request(request)
         response = owner.app(request)
