@@ -136,7 +136,7 @@ class DedupeSettings(Strict):
     # dHash bits that may differ, then the colour check (see pipeline/stages/dedupe.py); both
     # defaults were chosen from measurements on the demo museum (README, "Dedupe").
     threshold: int = Field(default=10, ge=0, le=64)
-    colour_tolerance: int | None = Field(default=8, ge=0, le=255)  # null: dHash alone
+    colour_tolerance: int | None = Field(default=8, ge=0, le=384)  # null: dHash alone
 
 
 class DownloadSettings(Strict):

@@ -105,7 +105,7 @@ MIGRATIONS: list[str] = [
         counts       TEXT
     );
     """,
-    # 2: a 2×2 RGB thumbnail per crop (12 bytes) that confirms dHash matches by colour.
+    # 2: a 4×4 RGB thumbnail per crop (48 bytes) that confirms dHash matches by colour.
     "ALTER TABLE crops ADD COLUMN colour BLOB",
 ]
 

@@ -23,6 +23,9 @@ from PIL import Image
 from pipeline import hashindex
 from pipeline.stages import Result
 
+GRID = 4  # the colour signature: a GRID×GRID RGB thumbnail of the crop
+CELLS = GRID * GRID
+
 
 def dhash(path: Path, hash_size: int = 8) -> int:
     """imagehash's dHash as an unsigned integer (hash_size² ≤ 64 bits)."""
@@ -30,21 +33,41 @@ def dhash(path: Path, hash_size: int = 8) -> int:
 
 
 def fingerprint(path: Path, hash_size: int = 8) -> tuple[int, bytes]:
-    """(dHash as an unsigned integer, 2×2 RGB thumbnail as 12 bytes) of one image."""
+    """(dHash as an unsigned integer, GRID×GRID RGB thumbnail as bytes) of one image."""
     with Image.open(path) as image:
         bits = imagehash.dhash(image, hash_size=hash_size).hash.flatten()
-        colour = image.convert("RGB").resize((2, 2), Image.BOX).tobytes()
+        colour = image.convert("RGB").resize((GRID, GRID), Image.BOX).tobytes()
     return int("".join("1" if bit else "0" for bit in bits), 2), colour
 
 
-def confirm(pairs: np.ndarray, colours: np.ndarray, tolerance: int | None) -> np.ndarray:
-    """Keep the pairs whose colour thumbnails differ by at most `tolerance` in every value."""
+def coarse(colours: np.ndarray) -> np.ndarray:
+    """The 2×2 thumbnail (as float RGB) from the 4×4 one, by averaging 2×2 blocks."""
+    cells = colours.reshape(-1, GRID // 2, 2, GRID // 2, 2, 3).astype(np.float32)
+    return cells.mean(axis=(2, 4)).reshape(-1, 4, 3)
+
+
+def confirm(
+    pairs: np.ndarray,
+    colours: np.ndarray,
+    tolerance: int | None,
+    brightness: int = 40,
+    detail: int = 30,
+) -> np.ndarray:
+    """Keep the pairs whose colours agree, so look-alike shapes in other glazes stay apart:
+    - the 2×2 chroma (brightness divided out) within `tolerance` in every value: a brighter copy
+      passes, another glaze does not;
+    - the 2×2 RGB within `brightness` in every value: a white and a black vase differ;
+    - the 4×4 RGB within `detail` on average: the object in the centre cells must match too,
+      not just the backdrop, while a text overlay in one cell is forgiven."""
     if tolerance is None or not len(pairs):
         return pairs
-    difference = np.abs(
-        colours[pairs[:, 0]].astype(np.int16) - colours[pairs[:, 1]].astype(np.int16)
-    ).max(axis=1)
-    return pairs[difference <= tolerance]
+    a, b = pairs[:, 0], pairs[:, 1]
+    rgb = coarse(colours)
+    hue = rgb * 384.0 / (rgb.sum(axis=2, keepdims=True) + 1.0)
+    ok = np.abs(hue[a] - hue[b]).max(axis=(1, 2)) <= tolerance
+    ok &= np.abs(rgb[a] - rgb[b]).max(axis=(1, 2)) <= brightness
+    ok &= np.abs(colours[a].astype(np.int16) - colours[b].astype(np.int16)).mean(axis=1) <= detail
+    return pairs[ok]
 
 
 class Hasher:
@@ -67,7 +90,9 @@ class Hasher:
 
 
 def colour_array(colours: list[bytes | None]) -> np.ndarray:
-    return np.array([list(c) if c else [0] * 12 for c in colours], dtype=np.uint8).reshape(-1, 12)
+    return np.array([list(c) if c else [0] * CELLS * 3 for c in colours], dtype=np.uint8).reshape(
+        -1, CELLS * 3
+    )
 
 
 def cluster(
@@ -75,7 +100,8 @@ def cluster(
 ) -> list[tuple[int, int, int]]:
     """(crop_id, cluster_id, representative_id) for every crop in a cluster of two or more.
 
-    `crops` carry id, dhash (signed), colour (12 bytes), pixels (of the original) and confidence.
+    `crops` carry id, dhash (signed), colour (GRID² RGB bytes), pixels (of the original) and
+    confidence.
     """
     if len(crops) < 2:
         return []
@@ -84,18 +110,25 @@ def cluster(
     pairs = confirm(pairs, colour_array([c.get("colour") for c in crops]), tolerance)
     if not len(pairs):
         return []
-    labels = hashindex.clusters(len(crops), pairs)
-    members: dict[int, list[dict[str, Any]]] = {}
-    for crop, label in zip(crops, labels, strict=True):
-        members.setdefault(int(label), []).append(crop)
+    rank = {i: (-(c["pixels"] or 0), -(c["confidence"] or 0), c["id"]) for i, c in enumerate(crops)}
     rows = []
-    for group in members.values():
-        if len(group) < 2:
-            continue
-        best = min(group, key=lambda c: (-(c["pixels"] or 0), -(c["confidence"] or 0), c["id"]))
-        cluster_id = min(c["id"] for c in group)
-        rows += [(c["id"], cluster_id, best["id"]) for c in group]
+    for representative, members in groups(len(crops), pairs, rank.__getitem__):
+        cluster_id = min(crops[m]["id"] for m in members)
+        rows += [(crops[m]["id"], cluster_id, crops[representative]["id"]) for m in members]
     return sorted(rows)
+
+
+def groups(n: int, pairs: np.ndarray, rank) -> list[tuple[int, list[int]]]:
+    """(representative, members) for each connected component of the near-duplicate graph; the
+    representative is the member with the lowest `rank`."""
+    components: dict[int, list[int]] = {}
+    linked = set(pairs.ravel().tolist())
+    for index, label in enumerate(hashindex.clusters(n, pairs)):
+        if index in linked:
+            components.setdefault(int(label), []).append(index)
+    return [
+        (min(members, key=rank), members) for members in components.values() if len(members) > 1
+    ]
 
 
 def folder_clusters(
@@ -118,10 +151,5 @@ def folder_clusters(
         names.append(file.relative_to(folder).as_posix())
     pairs = hashindex.pairs_within(np.array(hashes, dtype=np.uint64), threshold)
     pairs = confirm(pairs, colour_array(colours), tolerance)
-    if not len(pairs):
-        return []
-    labels = hashindex.clusters(len(names), pairs)
-    groups: dict[int, list[str]] = {}
-    for name, label in zip(names, labels, strict=True):
-        groups.setdefault(int(label), []).append(name)
-    return sorted(group for group in groups.values() if len(group) > 1)
+    found = groups(len(names), pairs, lambda index: index)
+    return sorted([names[m] for m in members] for _, members in found)
