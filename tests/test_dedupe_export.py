@@ -221,16 +221,23 @@ def test_dhash_matches_imagehash(tmp_path):
 def test_colour_confirms_dhash_matches():
     """Same gradients, other glaze: a different object, unless the colour check is off."""
     blue, red = bytes([40, 60, 200] * 16), bytes([200, 60, 40] * 16)
+    similar, darker = bytes([44, 60, 196] * 16), bytes([20, 30, 100] * 16)
     crops = [
         {"id": 1, "dhash": 12345, "colour": blue, "pixels": 10, "confidence": 0.9},
         {"id": 2, "dhash": 12345, "colour": red, "pixels": 10, "confidence": 0.9},
+        {"id": 3, "dhash": 12344, "colour": similar, "pixels": 10, "confidence": 0.9},
         {
-            "id": 3,
-            "dhash": 12344,
-            "colour": bytes([44, 60, 196] * 4),
+            "id": 4,
+            "dhash": 12345,
+            "colour": darker,
             "pixels": 10,
             "confidence": 0.9,
-        },
+        },  # same hue, darker
     ]
     assert cluster(crops, threshold=2, tolerance=8) == [(1, 1, 1), (3, 1, 1)]
-    assert cluster(crops, threshold=2, tolerance=None) == [(1, 1, 1), (2, 1, 1), (3, 1, 1), (4, 1, 1)]
+    assert cluster(crops, threshold=2, tolerance=None) == [
+        (1, 1, 1),
+        (2, 1, 1),
+        (3, 1, 1),
+        (4, 1, 1),
+    ]
