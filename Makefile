@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed-stamp
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: install browser test test-slow lint format demo scrape curate review train model \
-        bench bench-download bench-crop bench-detect bench-dedupe bench-train
+        bench bench-download bench-crop bench-detect bench-dedupe bench-train bench-review
 
 install: $(STAMP)
 
@@ -59,10 +59,12 @@ model: install
 	$(BIN)/python tests/detector/build_model.py
 
 # --- benchmarks: ratios against a baseline measured in the same run; results in bench/results/ ---
-bench: bench-download bench-crop bench-detect bench-dedupe bench-train
+bench: bench-download bench-crop bench-detect bench-dedupe bench-train bench-review
 
 bench-download: install
-	$(BIN)/python bench/download.py
+	test -x bench/.venv-img2dataset/bin/img2dataset || { $(PYTHON) -m venv bench/.venv-img2dataset && \
+	  bench/.venv-img2dataset/bin/pip install --quiet img2dataset==1.47.0; }
+	$(BIN)/python bench/download.py --n 2000 --rss-n 20000
 
 bench-crop: install
 	@command -v convert-im6.q16 >/dev/null || command -v magick >/dev/null || { $(SUDO) apt-get update -q && \
@@ -72,8 +74,14 @@ bench-crop: install
 bench-detect: install
 	$(BIN)/python bench/detect.py
 
+# imagededup pins its own stack, so this benchmark runs in a venv of its own.
 bench-dedupe: install
-	$(BIN)/python bench/dedupe.py
+	test -x bench/.venv-imagededup/bin/python || { $(PYTHON) -m venv bench/.venv-imagededup && \
+	  bench/.venv-imagededup/bin/pip install --quiet imagededup scikit-image imagehash scipy pyyaml pydantic click tqdm; }
+	PYTHONPATH=$(CURDIR) bench/.venv-imagededup/bin/python bench/dedupe.py
 
 bench-train: install
 	$(BIN)/python bench/train.py
+
+bench-review: install browser
+	$(BIN)/python bench/review.py

@@ -62,6 +62,7 @@ class GalleryOptions(Strict):
     image_selector: str | None = None  # fallback after JSON-LD and og:image
     title_selector: str | None = None
     allowed_domains: list[str] = []
+    license: str | None = None  # only if you have checked the site's terms
 
 
 class Source(Strict):

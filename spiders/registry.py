@@ -1,5 +1,6 @@
 """Which spider serves which `kind:` of source."""
 
+from spiders.gallery import GallerySpider
 from spiders.met import MetSpider
 
-SPIDERS = {"met": MetSpider}
+SPIDERS = {"met": MetSpider, "gallery": GallerySpider}

@@ -358,7 +358,7 @@ def test_curate_run_on_1000_items_killed_five_times(tmp_path):
 
 
 def test_review_decisions_posted_while_dedupe_and_export_run_are_all_kept(tmp_path, data_dir):
-    from test_review import seed_review
+    from testkit import seed_review
 
     from pipeline.review.server import ReviewServer
 

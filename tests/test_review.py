@@ -8,60 +8,12 @@ import time
 
 import pytest
 import requests
-from PIL import Image
-from testkit import ROOT, chromium_args
+from testkit import ROOT, chromium_args, seed_review
 
-from pipeline.manifest import Manifest, now
+from pipeline.manifest import Manifest
 from pipeline.review.server import REASONS, ReviewServer
 
 ARTIFACTS = ROOT / "tests" / "artifacts"
-
-
-def seed_review(data_dir, count: int) -> None:
-    """`count` crops of generated colour swatches; every 50th pair forms a duplicate cluster."""
-    with Manifest(data_dir / "curate.db") as manifest:
-        manifest.add_items(
-            [
-                {
-                    "source": ("met", "artic")[i % 2],
-                    "url": f"https://m.org/{i}.jpg",
-                    "title": f"Vase {i}",
-                    "page_url": f"https://m.org/p/{i}",
-                    "license": "CC0",
-                }
-                for i in range(count)
-            ]
-        )
-    crops, raw = data_dir / "crops" / "64", data_dir / "raw"
-    crops.mkdir(parents=True)
-    raw.mkdir()
-    palette = [
-        Image.new("RGB", (48, 48), ((i * 37) % 256, (i * 91) % 256, (i * 53) % 256))
-        for i in range(64)
-    ]
-    Image.new("RGB", (200, 150), "white").save(raw / "original.jpg")
-    stamp = now()
-    with sqlite3.connect(data_dir / "curate.db") as db:
-        db.execute(
-            "UPDATE items SET download_status='ok', detect_status='ok', path='raw/original.jpg', width=200, height=150"
-        )
-        db.executemany(
-            "INSERT INTO detections VALUES (?, ?, ?, ?, 20, 30, 120, 140, 'tiny')",
-            [
-                (i, i, ("vase", "bowl", "cup")[i % 3], round((i % 97) / 97, 3))
-                for i in range(1, count + 1)
-            ],
-        )
-        db.executemany(
-            "INSERT INTO crops (id, item_id, detection_id, resolution, status, path, created_at) VALUES (?, ?, ?, 64, 'ok', ?, ?)",
-            [(i, i, i, f"crops/64/{i}.jpg", stamp) for i in range(1, count + 1)],
-        )
-        db.executemany(
-            "INSERT INTO dupes VALUES (?, ?, ?)",
-            [(c, i, i) for i in range(1, count, 50) for c in (i, i + 1)],
-        )
-    for i in range(1, count + 1):
-        palette[i % 64].save(crops / f"{i}.jpg")
 
 
 @pytest.fixture

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+
+from PIL import Image
+
+from pipeline.manifest import Manifest, now
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -40,3 +45,50 @@ def chromium_args(profile: Path) -> list[str]:
         "--hide-scrollbars",
         f"--user-data-dir={profile}",
     ]
+
+
+def seed_review(data_dir, count: int) -> None:
+    """`count` crops of generated colour swatches; every 50th pair forms a duplicate cluster."""
+    with Manifest(data_dir / "curate.db") as manifest:
+        manifest.add_items(
+            [
+                {
+                    "source": ("met", "artic")[i % 2],
+                    "url": f"https://m.org/{i}.jpg",
+                    "title": f"Vase {i}",
+                    "page_url": f"https://m.org/p/{i}",
+                    "license": "CC0",
+                }
+                for i in range(count)
+            ]
+        )
+    crops, raw = data_dir / "crops" / "64", data_dir / "raw"
+    crops.mkdir(parents=True)
+    raw.mkdir()
+    palette = [
+        Image.new("RGB", (48, 48), ((i * 37) % 256, (i * 91) % 256, (i * 53) % 256))
+        for i in range(64)
+    ]
+    Image.new("RGB", (200, 150), "white").save(raw / "original.jpg")
+    stamp = now()
+    with sqlite3.connect(data_dir / "curate.db") as db:
+        db.execute(
+            "UPDATE items SET download_status='ok', detect_status='ok', path='raw/original.jpg', width=200, height=150"
+        )
+        db.executemany(
+            "INSERT INTO detections VALUES (?, ?, ?, ?, 20, 30, 120, 140, 'tiny')",
+            [
+                (i, i, ("vase", "bowl", "cup")[i % 3], round((i % 97) / 97, 3))
+                for i in range(1, count + 1)
+            ],
+        )
+        db.executemany(
+            "INSERT INTO crops (id, item_id, detection_id, resolution, status, path, created_at) VALUES (?, ?, ?, 64, 'ok', ?, ?)",
+            [(i, i, i, f"crops/64/{i}.jpg", stamp) for i in range(1, count + 1)],
+        )
+        db.executemany(
+            "INSERT INTO dupes VALUES (?, ?, ?)",
+            [(c, i, i) for i in range(1, count, 50) for c in (i, i + 1)],
+        )
+    for i in range(1, count + 1):
+        palette[i % 64].save(crops / f"{i}.jpg")
