@@ -745,6 +745,17 @@ def review(obj: Context, host: str, port: int, open_browser: bool) -> None:
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--deterministic", is_flag=True, help="Bit-reproducible (slower on GPU).")
 @click.option("--resume", is_flag=True, help="Continue the run NAME from its last checkpoint.")
+@click.option(
+    "--fid-every",
+    type=click.IntRange(min=0),
+    default=0,
+    help="Steps between FID evaluations (needs --inception).",
+)
+@click.option(
+    "--inception",
+    type=click.Path(exists=True, dir_okay=False),
+    help="TorchScript feature network for FID, e.g. NVIDIA's inception-2015-12-05.pt (never downloaded).",
+)
 @click.pass_context
 def train(
     ctx: click.Context,
@@ -764,6 +775,8 @@ def train(
     seed,
     deterministic,
     resume,
+    fid_every,
+    inception,
 ) -> None:
     """Train a small GAN on the clean folder; `curate train report --run NAME` checks memorisation.
 
@@ -804,6 +817,8 @@ def train(
         sample_every=every,
         checkpoint_every=every,
         seed=seed,
+        fid_every=fid_every if inception else 0,
+        inception=inception,
         deterministic=deterministic,
     )
     run_dir = obj.data_dir / "runs" / name

@@ -139,3 +139,25 @@ def test_empty_folder(curate, data_dir):
 def test_generate_without_a_run(curate):
     result = curate("generate", "--run", "nope")
     assert result.exit_code == 1 and "no trained run 'nope'" in result.output
+
+
+def test_fid_with_a_feature_network_from_a_file(curate, clean, data_dir, tmp_path):
+    """FID needs a feature network given by path; here a small scripted one stands in for Inception."""
+    net = torch.nn.Sequential(
+        torch.nn.Conv2d(3, 8, 3, 2),
+        torch.nn.ReLU(),
+        torch.nn.AdaptiveAvgPool2d(2),
+        torch.nn.Flatten(),
+    )
+    path = tmp_path / "features.pt"
+    torch.jit.script(net).save(str(path))
+    result = curate(
+        "train", "--name", "f", "--steps", "4", "--fid-every", "2", "--inception", str(path), *TINY
+    )
+    assert result.exit_code == 0, result.output
+    rows = [
+        json.loads(line) for line in (data_dir / "runs/f/metrics.jsonl").read_text().splitlines()
+    ]
+    fids = [r["fid"] for r in rows if "fid" in r]
+    assert [r["step"] for r in rows if "fid" in r] == [2, 4]
+    assert all(np.isfinite(f) and f > 0 for f in fids)

