@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.errors import UserError
+from pipeline.stages import ITEM_FIELDS as STAGE_ITEM_FIELDS
 
 # Each entry migrates the schema from version i to i + 1. Never edit a released entry; append.
 MIGRATIONS: list[str] = [
@@ -122,17 +123,7 @@ UNIQUE = (
 )
 KEPT = f"({UNIQUE} AND COALESCE(dec.decision, 'pending') != 'reject')"
 
-ITEM_FIELDS = (
-    "source",
-    "object_id",
-    "url",
-    "page_url",
-    "title",
-    "license",
-    "classification",
-    "local_path",
-    "scraped_at",
-)
+ITEM_FIELDS = (*STAGE_ITEM_FIELDS, "local_path")  # local_path: folder ingest reads files from it
 
 
 def now() -> str:

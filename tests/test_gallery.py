@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from servers.base import ReplayServer, Response
-from testkit import curate_subprocess
+from testkit import scrape
 
 
 def page(body: str, head: str = "") -> Response:
@@ -90,20 +90,8 @@ def test_gallery_spider_finds_each_kind_of_image(tmp_path, data_dir):
 scrape: {{autothrottle: false, download_delay: 0}}
 """
         )
-        child = curate_subprocess(
-            "--config",
-            str(config),
-            "--data-dir",
-            str(data_dir),
-            "-q",
-            "scrape",
-            "--json",
-            stdout=-1,
-            text=True,
-        )
-        out, _ = child.communicate(timeout=60)
-    assert child.returncode == 0
-    [report] = json.loads(out[out.index("[") :])
+        code, [report] = scrape(config, data_dir)
+    assert code == 0
     lines = [
         json.loads(line) for line in (data_dir / "urls" / "auction.jsonl").read_text().splitlines()
     ]
@@ -130,17 +118,6 @@ def test_gallery_items_need_a_licence_decision(tmp_path, data_dir):
         config.write_text(
             f'sources:\n  - {{name: auction, kind: gallery, options: {{start_urls: ["{server.url}/lot/2"]}}}}\n'
         )
-        child = curate_subprocess(
-            "--config",
-            str(config),
-            "--data-dir",
-            str(data_dir),
-            "-q",
-            "scrape",
-            "--json",
-            stdout=-1,
-            text=True,
-        )
-        out, _ = child.communicate(timeout=60)
-    [report] = json.loads(out[out.index("[") :])
+        code, [report] = scrape(config, data_dir)
+    assert code == 0
     assert report["kept"] == 0 and report["dropped"] == {"not open licence": 1}

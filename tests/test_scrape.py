@@ -10,7 +10,7 @@ import time
 import pytest
 from servers.base import ReplayServer, Response
 from servers.met import BASE, MetApp, met_record
-from testkit import curate_subprocess
+from testkit import curate_subprocess, scrape
 
 CONFIG = """sources:
   - {{name: met, kind: met, queries: [vase, jar], api_base: "{base}"}}
@@ -84,20 +84,8 @@ def test_met_spider_output_equals_the_expected_set(tmp_path, data_dir):
     with ReplayServer(app) as server:
         config = tmp_path / "sources.yaml"
         config.write_text(CONFIG.format(base=server.url + BASE))
-        child = curate_subprocess(
-            "--config",
-            str(config),
-            "--data-dir",
-            str(data_dir),
-            "-q",
-            "scrape",
-            "--json",
-            stdout=-1,
-            text=True,
-        )
-        out, _ = child.communicate(timeout=120)
-    assert child.returncode == 0
-    [report] = json.loads(out[out.index("[") :])
+        code, [report] = scrape(config, data_dir)
+    assert code == 0
     lines = read_jsonl(data_dir / "urls" / "met.jsonl")
     urls = [line["url"] for line in lines]
     assert len(urls) == len(set(urls))  # no duplicates, although 5 objects match both queries
@@ -125,18 +113,8 @@ def test_any_license_keeps_closed_objects_and_says_so(tmp_path, data_dir):
     with ReplayServer(MetApp(records)) as server:
         config = tmp_path / "sources.yaml"
         config.write_text(CONFIG.format(base=server.url + BASE))
-        args = [
-            "--config",
-            str(config),
-            "--data-dir",
-            str(data_dir),
-            "-q",
-            "scrape",
-            "--source",
-            "met",
-            "--any-license",
-        ]
-        assert curate_subprocess(*args).wait(60) == 0
+        code, _ = scrape(config, data_dir, "--source", "met", "--any-license")
+        assert code == 0
     [line] = read_jsonl(data_dir / "urls" / "met.jsonl")
     assert line["license"] == "see page"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import subprocess
@@ -29,6 +30,26 @@ def curate_subprocess(*args: str, env: dict | None = None, **kwargs) -> subproce
         env={**os.environ, **(env or {})},
         **kwargs,
     )
+
+
+def scrape(
+    config: Path, data_dir: Path, *extra: str, timeout: float = 120
+) -> tuple[int, list[dict]]:
+    """Run `curate scrape --json` in a child process: (exit code, per-source reports)."""
+    child = curate_subprocess(
+        "--config",
+        str(config),
+        "--data-dir",
+        str(data_dir),
+        "-q",
+        "scrape",
+        "--json",
+        *extra,
+        stdout=-1,
+        text=True,
+    )
+    out, _ = child.communicate(timeout=timeout)
+    return child.returncode, (json.loads(out[out.index("[") :]) if "[" in out else [])
 
 
 def chromium_args(profile: Path) -> list[str]:

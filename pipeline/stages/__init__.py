@@ -5,6 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+# What one image URL carries from a spider or an input file into the manifest.
+ITEM_FIELDS = (
+    "source",
+    "object_id",
+    "url",
+    "page_url",
+    "title",
+    "license",
+    "classification",
+    "scraped_at",
+)
+
 
 @dataclass
 class Result:

@@ -16,18 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from pipeline.stages import ITEM_FIELDS
+
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".tif", ".tiff", ".bmp"}
 JSONL_SUFFIXES = {".jsonl", ".ndjson", ".json"}
-FIELDS = (
-    "source",
-    "object_id",
-    "url",
-    "page_url",
-    "title",
-    "license",
-    "classification",
-    "scraped_at",
-)
 
 
 @dataclass(frozen=True)
@@ -82,7 +74,7 @@ def read_jsonl(path: Path, source: str | None = None) -> Iterator[dict | Problem
             if reason := check_url(record.get("url")):
                 yield Problem(str(path), number, reason)
                 continue
-            row = {name: _text(record.get(name)) for name in FIELDS}
+            row = {name: _text(record.get(name)) for name in ITEM_FIELDS}
             row["url"] = record["url"].strip()
             row["source"] = row["source"] or default_source
             yield row
