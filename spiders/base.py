@@ -77,4 +77,10 @@ class ApiSpider(scrapy.Spider):
             raise CloseSpider("limit reached")
         self.objects_kept += 1
         for url in urls:
-            yield ImageItem(source=self.source_name, object_id=str(object_id), url=url, **fields)
+            yield ImageItem(
+                source=self.source_name,
+                object_id=str(object_id),
+                url=url,
+                object_images=len(urls),
+                **fields,
+            )

@@ -18,15 +18,20 @@ from spiders.registry import SPIDERS
 
 
 def done_objects(job: dict) -> list[str]:
-    """Object ids already in this source's JSONL (from an earlier, interrupted run)."""
+    """Objects whose every image line is already in this source's JSONL (from an earlier,
+    interrupted run); an object cut short by a kill is fetched again."""
     path = Path(job["settings"]["CURATE_OUT_DIR"]) / f"{job['source']['name']}.jsonl"
     if not path.exists():
         return []
-    ids = set()
+    lines: dict[str, int] = {}
+    wanted: dict[str, int] = {}
     for line in path.read_bytes().splitlines():
         if line.strip().endswith(b"}"):
-            ids.add(str(json.loads(line).get("object_id")))
-    return sorted(ids)
+            record = json.loads(line)
+            key = str(record.get("object_id"))
+            lines[key] = lines.get(key, 0) + 1
+            wanted[key] = record.get("object_images") or 1
+    return sorted(key for key, count in lines.items() if count >= wanted[key])
 
 
 def main() -> None:

@@ -14,3 +14,5 @@ class ImageItem(scrapy.Item):
     license = scrapy.Field()  # e.g. "CC0", "Public Domain", or the API's own words
     classification = scrapy.Field()  # the collection's type/classification, when it has one
     scraped_at = scrapy.Field()
+    object_images = scrapy.Field()  # how many image URLs the object has: a resumed crawl refetches
+    # objects with fewer lines than that (a kill can land between two lines of one object)

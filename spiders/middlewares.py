@@ -25,20 +25,23 @@ class RetryAfterMiddleware:
     """Wait what the server asked (at most RETRY_AFTER_CAP seconds), then let RetryMiddleware
     (which runs after this one on the way back) schedule the retry as usual."""
 
-    def __init__(self, cap: float):
+    def __init__(self, cap: float, crawler=None):
         self.cap = cap
+        self.crawler = crawler
 
     @classmethod
     def from_crawler(cls, crawler):
-        return cls(crawler.settings.getfloat("RETRY_AFTER_CAP", 60.0))
+        return cls(crawler.settings.getfloat("RETRY_AFTER_CAP", 60.0), crawler)
 
-    async def process_response(self, request, response, spider):
+    async def process_response(self, request, response):
         if response.status in (429, 503):
             delay = retry_after_seconds(response.headers.get("Retry-After"))
             if delay:
                 from twisted.internet import reactor  # imported late: Scrapy installs the reactor
 
-                spider.logger.info("%s asked to wait %.1f s (Retry-After)", request.url, delay)
+                self.crawler.spider.logger.info(
+                    "%s asked to wait %.1f s (Retry-After)", request.url, delay
+                )
                 await maybe_deferred_to_future(
                     deferLater(reactor, min(delay, self.cap), lambda: None)
                 )
