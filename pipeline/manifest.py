@@ -408,15 +408,16 @@ class Manifest:
     # --- review -------------------------------------------------------------------------------
     # (review queries and decisions)
 
-    def review_rows(self) -> list[dict[str, Any]]:
-        """Every ok crop with what the review grid filters and sorts on (compact: one query)."""
+    def review_rows(self, limit: int = -1) -> list[dict[str, Any]]:
+        """Ok crops (the first `limit`, or all) with what the review grid filters and sorts on."""
         rows = self.db.execute(
             f"""SELECT c.id, d.class_name AS class, i.source, round(d.confidence, 3) AS confidence,
                        COALESCE(dec.decision, 'pending') AS decision, dec.reason,
                        u.cluster_id AS cluster, (u.representative_id = c.id) AS representative
                 FROM crops c JOIN detections d ON d.id = c.detection_id JOIN items i ON i.id = c.item_id
                 {LATEST_DECISION} LEFT JOIN dupes u ON u.crop_id = c.id
-                WHERE c.status = 'ok' ORDER BY c.id"""
+                WHERE c.status = 'ok' ORDER BY c.id LIMIT ?""",
+            (limit,),
         )
         return [dict(row) for row in rows]
 

@@ -62,7 +62,7 @@ def test_review_by_keyboard_in_chromium(server, browser, data_dir):
     page = browser.new_page(viewport={"width": 1280, "height": 800})
     started = time.monotonic()
     page.goto(server.login_url)
-    page.wait_for_selector("body[data-ready='1'] .tile img")
+    page.wait_for_selector("body[data-complete='1'] .tile img")
     first_screen = time.monotonic() - started
     assert "reviewed 0 of 5000" in page.inner_text("#progress")
     # virtualized: a few rows of tiles exist, not 5,000
@@ -98,7 +98,7 @@ def test_review_by_keyboard_in_chromium(server, browser, data_dir):
     page.screenshot(path=str(ARTIFACTS / "review-grid.png"))
 
     page.reload()  # the same state comes back from the manifest
-    page.wait_for_selector("body[data-ready='1'] .tile img")
+    page.wait_for_selector("body[data-complete='1'] .tile img")
     assert "reviewed 13 of 5000" in page.inner_text("#progress")
     assert "not the object 5" in page.inner_text("#rejections") and "fragment 7" in page.inner_text(
         "#rejections"
@@ -112,7 +112,7 @@ def test_filters_show_only_matching_crops(server, browser, data_dir):
         manifest.decide([(7, "reject", "other")])
     page = browser.new_page()
     page.goto(server.login_url)
-    page.wait_for_selector("body[data-ready='1'] .tile img")
+    page.wait_for_selector("body[data-complete='1'] .tile img")
     page.select_option("#f-status", "reject")
     page.wait_for_selector(".tile[data-id='7']")
     assert page.locator(".tile").count() == 1

@@ -16,7 +16,7 @@ import threading
 from pathlib import Path
 
 from flask import Flask, abort, jsonify, redirect, request, send_file
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 from pipeline.manifest import Manifest
 
@@ -82,7 +82,14 @@ def create_app(db_path: Path, data_dir: Path, token: str, allowed_hosts: set[str
 
     @app.get("/api/crops")
     def crops():
-        return jsonify({"rows": manifest().review_rows(), "reasons": REASONS})
+        # Rows as arrays under one list of column names: a third of the bytes of 50,000 objects.
+        # The page asks for the first screen (?limit=) first, then for everything.
+        limit = request.args.get("limit", default=-1, type=int)
+        rows = manifest().review_rows(limit)
+        columns = list(rows[0]) if rows else []
+        return jsonify(
+            {"columns": columns, "rows": [list(row.values()) for row in rows], "reasons": REASONS}
+        )
 
     @app.get("/api/crops/<int:crop_id>")
     def crop(crop_id: int):
@@ -143,6 +150,13 @@ def create_app(db_path: Path, data_dir: Path, token: str, allowed_hosts: set[str
     return app
 
 
+class QuietHandler(WSGIRequestHandler):
+    """No access log line per thumbnail; errors still reach the console."""
+
+    def log_request(self, *args, **kwargs) -> None:
+        pass
+
+
 class ReviewServer:
     """The app on a werkzeug server in a background thread (for `curate review` and tests)."""
 
@@ -151,7 +165,9 @@ class ReviewServer:
         self.host = host
         self.allowed_hosts: set[str] = set()
         self.app = create_app(db_path, data_dir, self.token, self.allowed_hosts)
-        self._server = make_server(host, port, self.app, threaded=True)
+        self._server = make_server(
+            host, port, self.app, threaded=True, request_handler=QuietHandler
+        )
         self.port = self._server.server_port
         # The Host header the browser sends must name this server (checked on every request).
         self.allowed_hosts |= {

@@ -12,6 +12,7 @@ const viewport = $("viewport"), tilesBox = $("tiles"), spacer = $("spacer");
 const state = {
   rows: [], byId: new Map(), reasons: [], view: [], cursor: 0, anchor: null,
   lastReason: null, undo: [], detailOpen: false, detail: null,
+  local: new Map(), complete: false, // decisions made before the full list arrived
 };
 const live = new Map(); // crop id → tile element currently in the DOM
 let queue = Promise.resolve(); // POSTs go out one after another, in the order made
@@ -131,7 +132,10 @@ function decide(decision, reason) {
   const indices = selection();
   const rows = indices.map((i) => state.view[i]);
   state.undo.push(rows.map((r) => ({ id: r.id, decision: r.decision, reason: r.reason })));
-  for (const r of rows) { r.decision = decision; r.reason = decision === "reject" ? reason : null; }
+  for (const r of rows) {
+    r.decision = decision; r.reason = decision === "reject" ? reason : null;
+    if (!state.complete) state.local.set(r.id, { decision: r.decision, reason: r.reason });
+  }
   send("/api/decide", { items: rows.map((r) => ({ id: r.id, decision, reason: r.reason })) });
   state.anchor = null;
   state.cursor = Math.min(state.view.length - 1, Math.max(...indices) + 1); // move on by itself
@@ -143,7 +147,10 @@ function decide(decision, reason) {
 function undo() {
   const previous = state.undo.pop();
   if (!previous) return;
-  for (const p of previous) Object.assign(state.byId.get(p.id), { decision: p.decision, reason: p.reason });
+  for (const p of previous) {
+    Object.assign(state.byId.get(p.id), { decision: p.decision, reason: p.reason });
+    if (!state.complete) state.local.set(p.id, { decision: p.decision, reason: p.reason });
+  }
   send("/api/decide", { items: previous });
   const at = state.view.findIndex((r) => r.id === previous[0].id);
   if (at >= 0) state.cursor = at;
@@ -154,7 +161,9 @@ function undo() {
 
 function updateHeader() {
   const reviewed = state.rows.filter((r) => r.decision !== "pending").length;
-  $("progress").textContent = `reviewed ${reviewed} of ${state.rows.length} · showing ${state.view.length}`;
+  $("progress").textContent = state.complete
+    ? `reviewed ${reviewed} of ${state.rows.length} · showing ${state.view.length}`
+    : `loading… (first ${state.rows.length} shown)`;
   const counts = {};
   for (const r of state.rows) if (r.decision === "reject") counts[r.reason || "other"] = (counts[r.reason || "other"] || 0) + 1;
   $("rejections").textContent = Object.entries(counts).map(([k, v]) => `${k} ${v}`).join(" · ");
@@ -263,14 +272,32 @@ for (const id of ["f-status", "f-class", "f-source", "f-min", "f-max", "f-dupes"
   $(id).addEventListener("change", () => { applyFilters(state.view[state.cursor]?.id); $(id).blur(); });
 }
 
+function load(data) {
+  return data.rows.map((values) => Object.fromEntries(data.columns.map((name, i) => [name, values[i]])));
+}
+
+function useRows(rows) {
+  // Decisions made while the full list was on its way win over what it says.
+  for (const r of rows) if (state.local.has(r.id)) Object.assign(r, state.local.get(r.id));
+  state.rows = rows;
+  state.byId = new Map(rows.map((r) => [r.id, r]));
+}
+
 (async function start() {
-  const data = await api("/api/crops");
-  state.rows = data.rows;
-  state.reasons = data.reasons;
-  for (const r of state.rows) state.byId.set(r.id, r);
-  fillSelect($("f-class"), state.rows.map((r) => r.class));
-  fillSelect($("f-source"), state.rows.map((r) => r.source));
+  // First screen first: the first few hundred crops, then the whole list (50,000 take ~0.5 s).
+  const first = await api("/api/crops?limit=400");
+  state.reasons = first.reasons;
   $("reason-list").textContent = state.reasons.map((r, i) => `${i + 1} ${r}`).join(", ");
+  useRows(load(first));
   applyFilters();
   document.body.dataset.ready = "1";
+  const all = await api("/api/crops");
+  const keep = state.view[state.cursor]?.id;
+  useRows(load(all));
+  fillSelect($("f-class"), state.rows.map((r) => r.class));
+  fillSelect($("f-source"), state.rows.map((r) => r.source));
+  state.local.clear();
+  state.complete = true;
+  applyFilters(keep);
+  document.body.dataset.complete = "1";
 })();
