@@ -707,9 +707,6 @@ class Manifest:
             ),
         }
 
-    def integrity_ok(self) -> bool:
-        return self.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-
 
 # Pending work per stage: a function of the stage's filters giving (select, where, params, key).
 # The select must expose the item's key as `id`.

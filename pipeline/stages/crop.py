@@ -11,8 +11,6 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from PIL import Image
-
 from pipeline.atomic import clean_partial
 from pipeline.config import CropSettings
 from pipeline.imaging import Decoded, ImageError, open_image, square_crop
@@ -74,10 +72,3 @@ class Cropper:
             "path": relative.as_posix(),
         }
         return Result(item["id"], "ok", data=data)
-
-
-def crop_file(path: Path, resolution: int, settings: CropSettings) -> Image.Image:
-    """Whole-image square fit of one file (used by benchmarks and simple scripts)."""
-    decoded = open_image(path, 1 << 31, min_side=resolution)
-    w, h = decoded.image.size
-    return square_crop(decoded.image, (0, 0, w, h), resolution, settings.margin, settings.pad)

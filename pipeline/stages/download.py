@@ -59,7 +59,6 @@ EXTENSIONS = {
     "BMP": "bmp",
     "MPO": "jpg",
 }
-RETRY_STATUSES = {429, 500, 502, 503, 504}
 
 
 class Failure(Exception):
