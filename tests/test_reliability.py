@@ -330,6 +330,12 @@ def kill_and_resume(tmp_path: Path, count: int, kills: int, seed: int) -> dict:
             assert curate_subprocess(*args, "run").wait(600) == 0
             states[name] = final_state(data_dir)
     assert states["killed"]["leftovers"] == [] and states["straight"]["leftovers"] == []
+    metadata = {
+        name: (tmp_path / name / "clean" / "metadata.jsonl").read_text().splitlines()
+        for name in ("straight", "killed")
+    }
+    differing = [pair for pair in zip(*metadata.values(), strict=True) if pair[0] != pair[1]]
+    assert not differing, [(json.loads(a), json.loads(b)) for a, b in differing[:3]]
     for key in ("items", "detections", "crops", "dupes", "files"):
         assert states["killed"][key] == states["straight"][key], key
     lost = len(states["straight"]["items"]) - len(states["killed"]["items"])

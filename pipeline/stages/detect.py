@@ -103,10 +103,12 @@ class Detector:
 
 
 def box_dict(class_name: str, confidence: float, box: Iterable[float]) -> dict[str, Any]:
-    x0, y0, x1, y1 = (float(v) for v in box)
+    # Rounded to 0.1 px and 4 decimals: the model's last bits vary with how the CPU threads
+    # split a batch, and a resumed or distributed run must record exactly what a straight one does.
+    x0, y0, x1, y1 = (round(float(v), 1) for v in box)
     return {
         "class_name": class_name,
-        "confidence": float(confidence),
+        "confidence": round(float(confidence), 4),
         "x0": x0,
         "y0": y0,
         "x1": x1,
