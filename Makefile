@@ -9,14 +9,14 @@ STAMP  := $(VENV)/.installed-stamp
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: install browser test test-slow lint format demo scrape curate review train model \
-        bench bench-download bench-crop bench-detect bench-dedupe bench-train bench-review
+        bench bench-download bench-crop bench-detect bench-dedupe bench-train bench-review bench-scale
 
 install: $(STAMP)
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,scale]'
 	touch $(STAMP)
 
 browser:
@@ -59,7 +59,7 @@ model: install
 	$(BIN)/python tests/detector/build_model.py
 
 # --- benchmarks: ratios against a baseline measured in the same run; results in bench/results/ ---
-bench: bench-download bench-crop bench-detect bench-dedupe bench-train bench-review
+bench: bench-download bench-crop bench-detect bench-dedupe bench-train bench-review bench-scale
 
 bench-download: install
 	test -x bench/.venv-img2dataset/bin/img2dataset || { $(PYTHON) -m venv bench/.venv-img2dataset && \
@@ -85,3 +85,7 @@ bench-train: install
 
 bench-review: install browser
 	$(BIN)/python bench/review.py
+
+# Local engine vs Ray engine on this machine, and an estimate for 1M images on N GPU nodes.
+bench-scale: install
+	$(BIN)/python bench/scale.py

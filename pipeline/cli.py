@@ -8,6 +8,7 @@ import os
 import sys
 import threading
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,10 @@ class Context:
     config_path: str | None
     data_dir_option: str | None
     quiet: bool
+    engine: str | None = None  # --engine (default pipeline.scale.engine)
+    address: str | None = None  # --address of a Ray cluster
     _settings: config.Settings | None = None
+    _ray: Any = None
 
     @property
     def settings(self) -> config.Settings:
@@ -52,6 +56,17 @@ class Context:
     def manifest(self, *, readonly: bool = False) -> Manifest:
         return Manifest(self.data_dir / MANIFEST_NAME, readonly=readonly)
 
+    def ray(self):
+        """The Ray engine when --engine ray (or pipeline.scale.engine: ray) asks for it, else None."""
+        scale = self.settings.pipeline.scale
+        if (self.engine or scale.engine) != "ray":
+            return None
+        if self._ray is None:
+            from pipeline.ray_engine import RayEngine
+
+            self._ray = RayEngine(scale, self.address, self.quiet)
+        return self._ray
+
     def say(self, message: str) -> None:
         """Human-readable output; silenced by --quiet."""
         if not self.quiet:
@@ -59,6 +74,28 @@ class Context:
 
 
 pass_context = click.make_pass_decorator(Context)
+
+
+def engine_options(command):
+    """--engine and --address, for the stages that can run on Ray (download, detect, crop, run)."""
+
+    def remember(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+        if value is not None:
+            setattr(ctx.find_object(Context), param.name, value)
+
+    command = click.option(
+        "--address",
+        expose_value=False,
+        callback=remember,
+        help="With --engine ray: the cluster to join (default pipeline.scale.address, else a local Ray).",
+    )(command)
+    return click.option(
+        "--engine",
+        type=click.Choice(["local", "ray"]),
+        expose_value=False,
+        callback=remember,
+        help="Run here (local) or as Ray Data pipelines (ray); default pipeline.scale.engine.",
+    )(command)
 
 
 def emit_json(data: Any) -> None:
@@ -404,6 +441,7 @@ def run_crawl(
 )
 @click.option("--force", is_flag=True, help="Download every item again.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@engine_options
 @pass_context
 def download(obj: Context, limit, concurrency, retry_failed, reason, force, as_json) -> None:
     """Fetch pending image URLs into <data dir>/raw/, validated and content-addressed.
@@ -416,6 +454,7 @@ def download(obj: Context, limit, concurrency, retry_failed, reason, force, as_j
 
 
 def run_download(obj: Context, *, limit=None, concurrency=None, **filters) -> RunSummary:
+    from pipeline.atomic import clean_partial
     from pipeline.stages.download import REASONS, Downloader
 
     if filters.get("reason") and filters["reason"] not in REASONS:
@@ -425,14 +464,22 @@ def run_download(obj: Context, *, limit=None, concurrency=None, **filters) -> Ru
     settings = obj.settings.pipeline.download
     if concurrency:
         settings = settings.model_copy(update={"concurrency": concurrency})
-    stage = Downloader(
-        settings, obj.data_dir / "raw", settings.user_agent or obj.settings.scrape.user_agent
+    raw_dir, user_agent = (
+        obj.data_dir / "raw",
+        settings.user_agent or obj.settings.scrape.user_agent,
     )
+    ray = obj.ray()
+    if ray:
+        clean_partial(raw_dir)
+        share = settings.model_copy(update={"per_host": ray.share_per_host(settings.per_host)})
+        process = ray.download(partial(Downloader, share, raw_dir, user_agent, tidy=False))
+    else:
+        process = Downloader(settings, raw_dir, user_agent).process
     with obj.manifest() as manifest:
         return run_stage(
             manifest,
             "download",
-            stage.process,
+            process,
             limit=limit,
             filters=filters,
             settings=settings.model_dump(),
@@ -449,6 +496,7 @@ def run_download(obj: Context, *, limit=None, concurrency=None, **filters) -> Ru
     "--force", is_flag=True, help="Forget all detections, crops and reviews, and detect again."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@engine_options
 @pass_context
 def detect(obj: Context, limit: int | None, force: bool, as_json: bool) -> None:
     """Find the wanted objects (pipeline.classes) in downloaded originals."""
@@ -459,19 +507,25 @@ def run_detect(obj: Context, *, limit: int | None = None, force: bool = False) -
     from pipeline.stages import detect as detectors
 
     pipeline = obj.settings.pipeline
-    stage = detectors.build(
+    make_stage = partial(
+        detectors.build,
         pipeline.detector,
         obj.data_dir,
         pipeline.download.max_pixels,
         pipeline.classes,
         obj.weights(),
     )
+    # Built here with either engine: a wrong class name or unreadable weights stop the run
+    # with one sentence before any worker starts.
+    stage = make_stage()
+    ray = obj.ray()
+    process = ray.detect(make_stage, pipeline.detector.batch) if ray else stage.process
     with obj.manifest() as manifest:
         if force:
             manifest.reset_detect()
         settings = {**pipeline.detector.model_dump(), "classes": pipeline.classes}
         return run_stage(
-            manifest, "detect", stage.process, limit=limit, settings=settings, quiet=obj.quiet
+            manifest, "detect", process, limit=limit, settings=settings, quiet=obj.quiet
         )
 
 
@@ -479,6 +533,7 @@ def run_detect(obj: Context, *, limit: int | None = None, force: bool = False) -
 @click.option("--limit", type=click.IntRange(min=1), help="Crop at most N detections.")
 @click.option("--retry-failed", is_flag=True, help="Crop again the detections whose crop failed.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@engine_options
 @pass_context
 def crop(obj: Context, limit: int | None, retry_failed: bool, as_json: bool) -> None:
     """Cut a square, padded crop of each detection at pipeline.resolution, provenance inside."""
@@ -486,17 +541,26 @@ def crop(obj: Context, limit: int | None, retry_failed: bool, as_json: bool) -> 
 
 
 def run_crop(obj: Context, *, limit: int | None = None, retry_failed: bool = False) -> RunSummary:
+    from pipeline.atomic import clean_partial
     from pipeline.stages.crop import Cropper
 
     pipeline = obj.settings.pipeline
-    stage = Cropper(pipeline.crop, pipeline.resolution, obj.data_dir, pipeline.download.max_pixels)
+    make_stage = partial(
+        Cropper, pipeline.crop, pipeline.resolution, obj.data_dir, pipeline.download.max_pixels
+    )
+    ray = obj.ray()
+    if ray:
+        clean_partial(obj.data_dir / "crops" / str(pipeline.resolution))
+        process = ray.crop(partial(make_stage, tidy=False))
+    else:
+        process = make_stage().process
     filters = {"resolution": pipeline.resolution, "retry_failed": retry_failed}
     settings = {**pipeline.crop.model_dump(), "resolution": pipeline.resolution}
     with obj.manifest() as manifest:
         return run_stage(
             manifest,
             "crop",
-            stage.process,
+            process,
             limit=limit,
             filters=filters,
             settings=settings,
@@ -756,6 +820,13 @@ def review(obj: Context, host: str, port: int, open_browser: bool) -> None:
     type=click.Path(exists=True, dir_okay=False),
     help="TorchScript feature network for FID, e.g. NVIDIA's inception-2015-12-05.pt (never downloaded).",
 )
+@click.option(
+    "--nproc",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Data-parallel processes on this machine (torchrun; one per GPU, gloo on CPU).",
+)
 @click.pass_context
 def train(
     ctx: click.Context,
@@ -777,6 +848,7 @@ def train(
     resume,
     fid_every,
     inception,
+    nproc,
 ) -> None:
     """Train a small GAN on the clean folder; `curate train report --run NAME` checks memorisation.
 
@@ -785,12 +857,25 @@ def train(
     """
     if ctx.invoked_subcommand:
         return
-    from pipeline.train import checkpoint
+    from pipeline.train import checkpoint, distributed
     from pipeline.train.data import load_folder
     from pipeline.train.loop import TrainConfig, Trainer
 
     obj: Context = ctx.obj
     os.environ.setdefault("MPLCONFIGDIR", str(obj.data_dir / ".cache" / "matplotlib"))
+    run_dir = obj.data_dir / "runs" / name
+    latest = run_dir / "checkpoints" / "latest.pt"
+    if latest.exists() and not resume:
+        raise UserError(
+            f"run {name!r} exists; add --resume to continue it, or choose another --name."
+        )
+    if resume and not latest.exists():
+        raise UserError(f"nothing to resume: no checkpoint in {run_dir}.")
+    if nproc > 1 and "WORLD_SIZE" not in os.environ:
+        # This same command, once per process; each copy finds its rank in the environment.
+        sys.exit(distributed.launch(nproc, sys.argv[1:]))
+    world = distributed.join()
+    obj.quiet = obj.quiet or not world.main
     folder = data or obj.data_dir / "clean"
     dataset = load_folder(folder, resolution, grayscale)
     if dataset.skipped:
@@ -821,25 +906,20 @@ def train(
         inception=inception,
         deterministic=deterministic,
     )
-    run_dir = obj.data_dir / "runs" / name
-    latest = run_dir / "checkpoints" / "latest.pt"
-    if latest.exists() and not resume:
-        raise UserError(
-            f"run {name!r} exists; add --resume to continue it, or choose another --name."
-        )
-    trainer = Trainer(config, dataset, run_dir, quiet=obj.quiet)
+    trainer = Trainer(config, dataset, run_dir, quiet=obj.quiet, world=world)
     if resume:
-        if not latest.exists():
-            raise UserError(f"nothing to resume: no checkpoint in {run_dir}.")
         state = checkpoint.load(latest)
         if state["dataset"]["fingerprint"] != dataset.fingerprint:
             obj.say("train: warning: the image folder changed since this run started.")
         trainer.restore(state)
     result = trainer.run()
+    world.close()
     last = ", ".join(f"{k} {v:.3f}" for k, v in result["last"].items())
-    click.echo(
-        f"train: {result['steps']} steps on {len(dataset)} images in {result['seconds']:.1f} s ({last}); run in {run_dir}."
-    )
+    processes = f" in {world.size} processes" if world.size > 1 else ""
+    if world.main:
+        click.echo(
+            f"train: {result['steps']} steps on {len(dataset)} images{processes} in {result['seconds']:.1f} s ({last}); run in {run_dir}."
+        )
 
 
 def pick_augment(text: str, count: int) -> tuple[str, ...]:
@@ -927,6 +1007,7 @@ def generate(
 @cli.command()
 @click.option("--limit", type=click.IntRange(min=1), help="Download at most N new items this run.")
 @click.option("--json", "as_json", is_flag=True, help="Print every stage's summary as JSON.")
+@engine_options
 @pass_context
 def run(obj: Context, limit: int | None, as_json: bool) -> None:
     """The whole curation: download → detect → crop → dedupe → export, each doing only what is left.

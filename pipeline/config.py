@@ -154,6 +154,18 @@ class DownloadSettings(Strict):
     user_agent: str | None = None  # defaults to scrape.user_agent
 
 
+class ScaleSettings(Strict):
+    """`--engine ray`: where the stages run and how wide (see pipeline/ray_engine.py)."""
+
+    engine: Literal["local", "ray"] = "local"
+    address: str | None = None  # a Ray cluster ("ray://host:10001", "host:6379"); None: local Ray
+    chunk: int = Field(default=10_000, ge=1)  # pending items handed to Ray at a time
+    batch: int = Field(default=64, ge=1, le=100_000)  # items per Ray batch (download, crop)
+    download_actors: int | None = Field(default=None, ge=1)  # default: one per cluster CPU
+    detect_actors: int | None = Field(default=None, ge=1)  # default: one per cluster GPU, else 1
+    gpus_per_detect_actor: float = Field(default=1.0, gt=0)  # used when the cluster has GPUs
+
+
 class PipelineSettings(Strict):
     data_dir: str = "data"
     resolution: int = 256
@@ -162,6 +174,7 @@ class PipelineSettings(Strict):
     crop: CropSettings = CropSettings()
     dedupe: DedupeSettings = DedupeSettings()
     download: DownloadSettings = DownloadSettings()
+    scale: ScaleSettings = ScaleSettings()
 
     @field_validator("resolution")
     @classmethod

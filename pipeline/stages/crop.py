@@ -23,12 +23,20 @@ PROVENANCE_FIELDS = ("source", "object_id", "url", "page_url", "title", "license
 class Cropper:
     """Turn detections into files data/crops/<resolution>/<detection id>.<jpg|png>."""
 
-    def __init__(self, settings: CropSettings, resolution: int, data_dir: Path, max_pixels: int):
+    def __init__(
+        self,
+        settings: CropSettings,
+        resolution: int,
+        data_dir: Path,
+        max_pixels: int,
+        tidy: bool = True,
+    ):
         self.settings = settings
         self.resolution = resolution
         self.data_dir = data_dir
         self.max_pixels = max_pixels
-        clean_partial(data_dir / "crops" / str(resolution))  # leftovers of a killed run
+        if tidy:  # leftovers of a killed run (with many workers, the driver does it once)
+            clean_partial(data_dir / "crops" / str(resolution))
 
     def process(self, items: Iterable[dict[str, Any]]) -> Iterator[Result]:
         cached: tuple[str, Decoded | ImageError] | None = None

@@ -84,14 +84,17 @@ class Fetched:
 class Downloader:
     """Fetch items ({id, url, local_path}) into `raw_dir`; one `Result` per item."""
 
-    def __init__(self, settings: DownloadSettings, raw_dir: Path, user_agent: str):
+    def __init__(
+        self, settings: DownloadSettings, raw_dir: Path, user_agent: str, tidy: bool = True
+    ):
         self.settings = settings
         self.raw_dir = raw_dir
         self.user_agent = user_agent
         self._local = threading.local()
         self._hosts: dict[str, threading.BoundedSemaphore] = {}
         self._hosts_lock = threading.Lock()
-        clean_partial(raw_dir)  # leftovers of a run that was killed mid-write
+        if tidy:  # leftovers of a run killed mid-write (with many workers, the driver does it once)
+            clean_partial(raw_dir)
 
     # --- the stage interface -------------------------------------------------------------
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import json
 import math
+import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -22,6 +23,7 @@ from pipeline.errors import UserError
 from pipeline.train import checkpoint
 from pipeline.train.augment import diff_augment
 from pipeline.train.data import Dataset, to_pil
+from pipeline.train.distributed import World
 from pipeline.train.losses import d_loss, g_loss, gradient_penalty, r1_penalty
 from pipeline.train.models import Discriminator, Generator
 
@@ -72,16 +74,30 @@ class TrainConfig:
 
 
 class Trainer:
-    def __init__(self, config: TrainConfig, dataset: Dataset, run_dir: Path, quiet: bool = False):
+    def __init__(
+        self,
+        config: TrainConfig,
+        dataset: Dataset,
+        run_dir: Path,
+        quiet: bool = False,
+        world: World | None = None,
+    ):
         self.c = config.resolved()
         self.data = dataset
         self.run_dir = run_dir
-        self.quiet = quiet
+        self.world = world = world or World()  # one process unless torchrun started several
+        self.quiet = quiet or not world.main
         c = self.c
+        if c.batch % world.size:
+            raise UserError(f"--batch {c.batch} must be a multiple of the {world.size} processes.")
+        self.local_batch = c.batch // world.size  # each rank's slice of the batch
         if c.deterministic:
             torch.use_deterministic_algorithms(True)
-        torch.manual_seed(c.seed)
-        self.device = torch.device(c.device)
+        torch.manual_seed(c.seed)  # the same initial networks on every rank
+        device = c.device
+        if device == "cuda" and world.size > 1:
+            device = f"cuda:{world.local_rank}"
+        self.device = torch.device(device)
         self.G = Generator(c.resolution, c.width, c.z_dim, c.channels).to(self.device)
         self.D = Discriminator(c.resolution, c.width, c.channels).to(self.device)
         self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
@@ -92,7 +108,8 @@ class Trainer:
         self.opt_D = torch.optim.Adam(self.D.parameters(), lr=c.lr, betas=betas)
         self.scaler_G = torch.amp.GradScaler("cuda", enabled=c.amp)
         self.scaler_D = torch.amp.GradScaler("cuda", enabled=c.amp)
-        self.gen = torch.Generator().manual_seed(c.seed)
+        # Each rank draws its own batches and noise; rank 0 draws exactly what one process would.
+        self.gen = torch.Generator().manual_seed(c.seed + 7919 * world.rank)
         self.fixed_z = torch.randn(64, c.z_dim, generator=torch.Generator().manual_seed(c.seed + 1))
         self.step = 0
         self.d_steps = 0
@@ -101,6 +118,11 @@ class Trainer:
     # --- state --------------------------------------------------------------------------
 
     def state(self) -> dict[str, Any]:
+        """The full state (a collective call when distributed: every rank must make it)."""
+        if self.world.size > 1:
+            checksums = self.world.gather(self.checksum())
+            if len(set(checksums)) > 1:
+                raise RuntimeError(f"the training processes' networks diverged: {checksums}")
         return {
             "config": {k: v for k, v in asdict(self.c).items() if k != "extra"},
             "step": self.step,
@@ -113,6 +135,8 @@ class Trainer:
             "scaler_G": self.scaler_G.state_dict(),
             "scaler_D": self.scaler_D.state_dict(),
             "rng": self.gen.get_state(),
+            "world_size": self.world.size,
+            "rng_by_rank": self.world.gather(self.gen.get_state()),
             "torch_rng": torch.get_rng_state(),
             "fixed_z": self.fixed_z,
             "dataset": {"n_images": len(self.data), "fingerprint": self.data.fingerprint},
@@ -124,25 +148,37 @@ class Trainer:
             raise UserError(
                 f"cannot resume: the run was trained with other settings ({'; '.join(differs)})."
             )
+        if state.get("world_size", 1) != self.world.size:
+            raise UserError(
+                f"cannot resume: the run was trained with --nproc {state.get('world_size', 1)}; "
+                f"resume it with the same --nproc."
+            )
         for name in ("G", "D", "G_ema", "opt_G", "opt_D", "scaler_G", "scaler_D"):
             getattr(self, name).load_state_dict(state[name])
-        self.gen.set_state(state["rng"])
+        self.gen.set_state(state.get("rng_by_rank", [state["rng"]])[self.world.rank])
         torch.set_rng_state(state["torch_rng"])
         self.fixed_z = state["fixed_z"]
         self.step, self.d_steps = state["step"], state["d_steps"]
 
     # --- one step -----------------------------------------------------------------------
 
+    def checksum(self) -> float:
+        """A number that differs when two replicas' networks differ."""
+        with torch.no_grad():
+            return float(
+                sum(p.double().sum() for p in (*self.G.parameters(), *self.D.parameters()))
+            )
+
     def batch(self) -> torch.Tensor:
-        index = torch.randint(0, len(self.reals), (self.c.batch,), generator=self.gen)
+        index = torch.randint(0, len(self.reals), (self.local_batch,), generator=self.gen)
         x = self.reals[index]
         if self.c.mirror:
-            flip = torch.rand(self.c.batch, generator=self.gen) < 0.5
+            flip = torch.rand(self.local_batch, generator=self.gen) < 0.5
             x = torch.where(flip[:, None, None, None], x.flip(3), x)
         return x.to(self.device)
 
     def noise(self) -> torch.Tensor:
-        return torch.randn(self.c.batch, self.c.z_dim, generator=self.gen).to(self.device)
+        return torch.randn(self.local_batch, self.c.z_dim, generator=self.gen).to(self.device)
 
     def augment(self, x: torch.Tensor) -> torch.Tensor:
         return diff_augment(x, self.c.augment, self.gen) if self.c.augment else x
@@ -169,6 +205,7 @@ class Trainer:
                 logs["r1"] = penalty.item()
             self.opt_D.zero_grad(set_to_none=True)
             self.scaler_D.scale(loss).backward()
+            self.world.average_gradients(self.D)
             self.scaler_D.step(self.opt_D)
             self.scaler_D.update()
             self.d_steps += 1
@@ -176,12 +213,14 @@ class Trainer:
             loss = g_loss(c.loss, self.D(self.augment(self.G(self.noise()))))
         self.opt_G.zero_grad(set_to_none=True)
         self.scaler_G.scale(loss).backward()
+        self.world.average_gradients(self.G)
         self.scaler_G.step(self.opt_G)
         self.scaler_G.update()
+        self.world.share_buffers(self.G)
         logs["loss_G"] = loss.item()
         self.update_ema()
         self.step += 1
-        return logs
+        return self.world.mean(logs)
 
     @torch.no_grad()
     def update_ema(self) -> None:
@@ -195,13 +234,17 @@ class Trainer:
     # --- the loop -----------------------------------------------------------------------
 
     def run(self) -> dict[str, Any]:
-        c, out = self.c, self.run_dir
-        (out / "samples").mkdir(parents=True, exist_ok=True)
-        (out / "config.json").write_text(json.dumps(asdict(c), indent=2, default=str))
-        to_pil(self.reals[:64], 8).save(out / "reals.png")
-        writer = tensorboard(out)
+        """Train to c.steps. Only rank 0 writes files; with one process that is this one."""
+        c, out, main = self.c, self.run_dir, self.world.main
+        if main:
+            (out / "samples").mkdir(parents=True, exist_ok=True)
+            (out / "config.json").write_text(
+                json.dumps({**asdict(c), "nproc": self.world.size}, indent=2, default=str)
+            )
+            to_pil(self.reals[:64], 8).save(out / "reals.png")
+        writer = tensorboard(out) if main else None
         fid = None
-        if c.fid_every and c.inception:
+        if main and c.fid_every and c.inception:
             from pipeline.train.metrics import FeatureFID
 
             fid = FeatureFID(c.inception, self.reals[: c.fid_samples], c.device)
@@ -215,7 +258,7 @@ class Trainer:
             dynamic_ncols=True,
         )
         try:
-            with (out / "metrics.jsonl").open("a") as metrics:
+            with open(out / "metrics.jsonl" if main else os.devnull, "a") as metrics:
                 while self.step < c.steps:
                     try:
                         last = self.train_step()
@@ -238,16 +281,19 @@ class Trainer:
                             writer.add_scalar(key, value, self.step)
                     bar.update(1)
                     bar.set_postfix({k: f"{v:.3f}" for k, v in last.items()}, refresh=False)
-                    if self.step % c.sample_every == 0 or self.step == c.steps:
+                    if main and (self.step % c.sample_every == 0 or self.step == c.steps):
                         self.save_samples()
                     if self.step % c.checkpoint_every == 0 or self.step == c.steps:
-                        checkpoint.save(out / "checkpoints" / "latest.pt", self.state())
+                        state = self.state()  # every rank takes part in making it
+                        if main:
+                            checkpoint.save(out / "checkpoints" / "latest.pt", state)
         finally:
             bar.close()
             if writer:
                 writer.close()
-        make_gif(out)
-        plot_losses(out)
+        if main:
+            make_gif(out)
+            plot_losses(out)
         return {
             "steps": self.step,
             "seconds": round(time.monotonic() - started, 2),
