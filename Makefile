@@ -77,7 +77,7 @@ bench-detect: install
 # imagededup pins its own stack, so this benchmark runs in a venv of its own.
 bench-dedupe: install
 	test -x bench/.venv-imagededup/bin/python || { $(PYTHON) -m venv bench/.venv-imagededup && \
-	  bench/.venv-imagededup/bin/pip install --quiet imagededup scikit-image imagehash scipy pyyaml pydantic click tqdm; }
+	  bench/.venv-imagededup/bin/pip install --quiet imagededup scikit-image imagehash scipy numba pyyaml pydantic click tqdm; }
 	PYTHONPATH=$(CURDIR) bench/.venv-imagededup/bin/python bench/dedupe.py
 
 bench-train: install

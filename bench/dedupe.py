@@ -155,6 +155,7 @@ def speed(n_search: int, n_big: list[int]) -> dict:
 
     rng = np.random.default_rng(0)
     hashes = rng.integers(0, 2**64, n_search, dtype=np.uint64, endpoint=False)
+    hashindex.pairs_within(hashes[:1000], 10)  # compiled on first use (cached after): not timed
     started = time.perf_counter()
     ours = hashindex.pairs_within(hashes, 10)
     t_ours = time.perf_counter() - started
@@ -177,6 +178,7 @@ def speed(n_search: int, n_big: list[int]) -> dict:
         found = hashindex.pairs_within(hashes, 10)
         big[str(n)] = {"seconds": time.perf_counter() - started, "pairs": len(found)}
     result["curate_large"] = big
+    result["target_1M_within_60s"] = big["1000000"]["seconds"] <= 60
     return result
 
 
@@ -206,11 +208,7 @@ def main() -> None:
             quality[f"imagededup {method.__name__}"] = score(
                 imagededup_pairs(method(verbose=False), folder), truth
             )
-    timing = (
-        speed(50_000, [200_000, 1_000_000] if "--full" in sys.argv else [200_000])
-        if "--no-speed" not in sys.argv
-        else {}
-    )
+    timing = speed(50_000, [200_000, 1_000_000]) if "--no-speed" not in sys.argv else {}
     best_theirs = max(v["f1"] for k, v in quality.items() if k.startswith("imagededup"))
     data = {
         "images": len(names),

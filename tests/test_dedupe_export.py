@@ -16,7 +16,8 @@ from pipeline.stages.dedupe import cluster, dhash
 
 
 @pytest.mark.parametrize(
-    ("n", "threshold", "seed"), [(3000, 10, 1), (2000, 4, 2), (1500, 0, 3), (800, 16, 4)]
+    ("n", "threshold", "seed"),
+    [(3000, 10, 1), (2000, 4, 2), (1500, 0, 3), (800, 16, 4), (300, 32, 5)],
 )
 def test_index_finds_exactly_the_brute_force_pairs(n, threshold, seed):
     rng = np.random.default_rng(seed)
