@@ -64,7 +64,7 @@ class Context:
         if self._ray is None:
             from pipeline.ray_engine import RayEngine
 
-            self._ray = RayEngine(scale, self.address, self.quiet)
+            self._ray = RayEngine(scale, self.address)
         return self._ray
 
     def say(self, message: str) -> None:

@@ -76,10 +76,9 @@ class Cluster:
 class RayEngine:
     """Connects to Ray once and turns stage factories into `process(items)` functions."""
 
-    def __init__(self, scale: ScaleSettings, address: str | None = None, quiet: bool = False):
+    def __init__(self, scale: ScaleSettings, address: str | None = None):
         self.scale = scale
         self.cluster = connect(address or scale.address)
-        self.quiet = quiet
 
     def download_actors(self) -> int:
         return self.scale.download_actors or self.cluster.cpus
@@ -156,7 +155,8 @@ class RayEngine:
 def _actors(size: int):
     import ray.data
 
-    return ray.data.ActorPoolStrategy(size=size)
+    # Start with one actor and grow to `size`: a small backlog need not wait for them all.
+    return ray.data.ActorPoolStrategy(min_size=1, max_size=size)
 
 
 def connect(address: str | None) -> Cluster:
@@ -175,12 +175,13 @@ def connect(address: str | None) -> Cluster:
             ray.init(
                 address=address,
                 include_dashboard=False,
-                logging_level=logging.WARNING,
+                logging_level=logging.ERROR,  # Ray's notices are for its operators; errors show
                 log_to_driver=False,  # stage errors come back as results; worker chatter stays out
                 configure_logging=True,
             )
         except (ConnectionError, RuntimeError, ValueError) as error:
             raise UserError(f"could not connect to the Ray cluster at {address}: {error}") from None
+    logging.getLogger("ray.data").setLevel(logging.ERROR)  # no per-dataset "execution" lines
     context = ray.data.DataContext.get_current()
     context.execution_options.preserve_order = True
     context.enable_progress_bars = False  # the runner draws the one bar the user sees
