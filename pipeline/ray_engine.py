@@ -71,6 +71,7 @@ def _process(stage: Any, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
 class Cluster:
     cpus: int
     gpus: int
+    cpus_per_node: int  # the largest node's: an actor cannot ask for more than one node has
 
 
 class RayEngine:
@@ -102,7 +103,8 @@ class RayEngine:
         else:
             # CPU-only: one actor uses the machine's cores through torch's own threads.
             actors = self.scale.detect_actors or 1
-            resources = {"num_cpus": max(1, self.cluster.cpus // actors)}
+            cpus = min(self.cluster.cpus // actors, self.cluster.cpus_per_node)
+            resources = {"num_cpus": max(1, cpus)}
         return self._process(make_stage, batch, _actors(actors), **resources)
 
     def crop(self, make_stage: StageFactory) -> Callable[[Iterable[dict]], Iterator[Result]]:
@@ -187,7 +189,12 @@ def connect(address: str | None) -> Cluster:
     context.enable_progress_bars = False  # the runner draws the one bar the user sees
     context.verbose_stats_logs = False
     resources = ray.cluster_resources()
-    return Cluster(cpus=max(1, int(resources.get("CPU", 1))), gpus=int(resources.get("GPU", 0)))
+    per_node = [node["Resources"].get("CPU", 0) for node in ray.nodes() if node["Alive"]]
+    return Cluster(
+        cpus=max(1, int(resources.get("CPU", 1))),
+        gpus=int(resources.get("GPU", 0)),
+        cpus_per_node=max(1, int(max(per_node, default=1))),
+    )
 
 
 def check_reachable(address: str, timeout: float = 5.0) -> None:
