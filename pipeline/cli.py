@@ -464,10 +464,8 @@ def run_download(obj: Context, *, limit=None, concurrency=None, **filters) -> Ru
     settings = obj.settings.pipeline.download
     if concurrency:
         settings = settings.model_copy(update={"concurrency": concurrency})
-    raw_dir, user_agent = (
-        obj.data_dir / "raw",
-        settings.user_agent or obj.settings.scrape.user_agent,
-    )
+    raw_dir = obj.data_dir / "raw"
+    user_agent = settings.user_agent or obj.settings.scrape.user_agent
     ray = obj.ray()
     if ray:
         clean_partial(raw_dir)

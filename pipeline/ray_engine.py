@@ -118,6 +118,12 @@ class RayEngine:
         import ray
         import ray.data
 
+        # Actors build the stage once; tasks build it for every batch.
+        if isinstance(compute, ray.data.ActorPoolStrategy):
+            udf, options = _StageActor, {"fn_constructor_kwargs": {"make_stage": make_stage}}
+        else:
+            udf, options = _run_batch, {"fn_kwargs": {"make_stage": make_stage}}
+
         def process(items: Iterable[dict[str, Any]]) -> Iterator[Result]:
             items = iter(items)
             while chunk := list(islice(items, self.scale.chunk)):
@@ -125,13 +131,6 @@ class RayEngine:
                 dataset = ray.data.from_items(
                     rows, override_num_blocks=max(1, math.ceil(len(rows) / batch))
                 )
-                stage_kwargs = {"make_stage": make_stage}
-                if isinstance(compute, ray.data.ActorPoolStrategy):
-                    options = {"fn_constructor_kwargs": stage_kwargs}
-                    udf = _StageActor
-                else:
-                    options = {"fn_kwargs": stage_kwargs}
-                    udf = _run_batch
                 dataset = dataset.map_batches(
                     udf,
                     batch_size=batch,
@@ -146,9 +145,8 @@ class RayEngine:
                 except ray.exceptions.RayTaskError as error:
                     # A stage's own one-sentence errors (missing weights, a bad class name)
                     # reach the user as they would locally, not as a remote traceback.
-                    cause = error.cause if hasattr(error, "cause") else None
-                    if isinstance(cause, UserError):
-                        raise cause from None
+                    if isinstance(getattr(error, "cause", None), UserError):
+                        raise error.cause from None
                     raise
 
         return process

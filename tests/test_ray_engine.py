@@ -16,13 +16,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from servers.base import ReplayServer
 from servers.met import BASE, MetApp
 from servers.museum import absolute, build_museum
 from testkit import ROOT, curate_subprocess, scrape
-
-pytest.importorskip("ray")
 
 CONFIG = ROOT / "tests" / "fixtures" / "demo.yaml"
 # Columns that record when something happened, not what, and how many tries the network took
